@@ -1,0 +1,1 @@
+"""The gRPC entrypoint: servicer (proto <-> domain only), error mapping, server assembly."""

@@ -1,0 +1,133 @@
+"""The composition root: configuration in, a running gateway out. The only place that wires.
+
+config -> accounts, transport, credential store -> upstream, tokens -> WeChat client
+-> use cases -> servicer -> gRPC server.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from fapiao_gateway.api.server import GrpcServer, start_grpc_server
+from fapiao_gateway.api.servicer import InvoiceServicer
+from fapiao_gateway.config import Settings
+from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
+from fapiao_gateway.sandbox.transport import IN_PROCESS_BASE_URL, in_process_transport
+from fapiao_gateway.services.invoices import InvoiceReader
+from fapiao_gateway.wechat.accounts import Account, AccountRegistry
+from fapiao_gateway.wechat.client import WeChatInvoices
+from fapiao_gateway.wechat.credentials import (
+    CredentialCache,
+    CredentialStore,
+    MemoryCredentialStore,
+)
+from fapiao_gateway.wechat.redis_store import RedisCredentialStore
+from fapiao_gateway.wechat.tokens import AccessTokens
+from fapiao_gateway.wechat.transport import HttpxTransport
+from fapiao_gateway.wechat.upstream import RetryPolicy, Upstream
+
+
+@dataclass
+class Gateway:
+    """A running gateway and what must be closed when it stops."""
+
+    settings: Settings
+    grpc: GrpcServer
+    accounts: AccountRegistry
+    sandbox: Sandbox | None = None
+    _closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        host = self.settings.listen.rsplit(":", 1)[0]
+        return f"{host}:{self.grpc.port}"
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Graceful shutdown: NOT_SERVING, drain in-flight calls, then close connections."""
+        await self.grpc.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+        for close in reversed(self._closers):
+            await close()
+
+
+def _accounts(settings: Settings, sandbox: Sandbox | None) -> list[Account]:
+    configured = [
+        Account(
+            appid=a.appid,
+            secret=a.secret,
+            alias=a.alias,
+            platform=a.platform,
+            token_endpoint=a.token_endpoint,
+            base_url=a.base_url,
+        )
+        for a in settings.accounts
+    ]
+    if sandbox is not None and not configured:
+        configured = [
+            Account(
+                appid=a.appid,
+                secret=SecretStr(a.secret),
+                alias=a.alias,
+                base_url=IN_PROCESS_BASE_URL,
+            )
+            for a in sandbox.emulator.accounts.values()
+        ]
+    return configured
+
+
+def _http_client(settings: Settings, sandbox: Sandbox | None) -> httpx.AsyncClient:
+    up = settings.upstream
+    if sandbox is not None:
+        return httpx.AsyncClient(transport=in_process_transport(sandbox))
+    limits = httpx.Limits(
+        max_connections=up.max_connections, max_keepalive_connections=up.max_keepalive_connections
+    )
+    return httpx.AsyncClient(limits=limits, trust_env=True)
+
+
+async def start_gateway(settings: Settings, *, sandbox: Sandbox | None = None) -> Gateway:
+    """Builds every part from `settings` and starts serving.
+
+    In sandbox mode the emulator runs in process (pass one in to inspect or fault it).
+    """
+    if settings.sandbox and sandbox is None:
+        sandbox = create_sandbox()
+    if not settings.sandbox:
+        sandbox = None
+    closers: list[Callable[[], Awaitable[object]]] = []
+
+    store: CredentialStore
+    if settings.token_store == "redis":
+        redis = Redis.from_url(settings.redis_url)
+        store = RedisCredentialStore(redis, prefix=settings.redis_prefix)
+        closers.append(redis.aclose)
+    else:
+        store = MemoryCredentialStore()
+
+    up = settings.upstream
+    transport = HttpxTransport(_http_client(settings, sandbox))
+    closers.append(transport.aclose)
+    upstream = Upstream(
+        transport,
+        request_timeout=up.request_timeout_seconds,
+        retry=RetryPolicy(up.max_attempts, up.backoff_base_seconds, up.backoff_max_seconds),
+    )
+    cache = CredentialCache(store, margin=up.credential_margin_seconds)
+    tokens = AccessTokens(upstream, cache, fetch_timeout=up.token_fetch_timeout_seconds)
+    accounts = AccountRegistry(_accounts(settings, sandbox))
+    servicer = InvoiceServicer(InvoiceReader(accounts, WeChatInvoices(tokens)))
+    try:
+        server = await start_grpc_server(
+            servicer,
+            listen=settings.listen,
+            max_receive_message_bytes=settings.max_receive_message_bytes,
+            max_send_message_bytes=settings.max_send_message_bytes,
+            reuse_port=settings.reuse_port,
+        )
+    except BaseException:
+        for close in reversed(closers):
+            await close()
+        raise
+    return Gateway(settings, server, accounts, sandbox, closers)

@@ -1,0 +1,122 @@
+"""The command line: `serve` runs the gateway, `sandbox` runs the WeChat emulator alone."""
+
+import argparse
+import asyncio
+import json
+import logging
+import shutil
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fapiao_gateway.bootstrap import Gateway, start_gateway
+from fapiao_gateway.config import load_settings
+
+log = logging.getLogger("fapiao_gateway")
+
+#: How many seeded invoices the sandbox banner shows.
+_BANNER_INVOICES = 4
+
+
+def _grpcurl() -> str:
+    """grpcurl as the user can type it: on PATH, else the project virtualenv's copy."""
+    if shutil.which("grpcurl"):
+        return "grpcurl"
+    local = Path(sys.executable).parent / "grpcurl"
+    return str(local) if local.exists() else "grpcurl"
+
+
+def sandbox_banner(gateway: Gateway) -> str:
+    """What `serve --sandbox` prints: where it listens, what to try, copy-paste commands."""
+    assert gateway.sandbox is not None
+    address, grpcurl = gateway.address, _grpcurl()
+    emulator = gateway.sandbox.emulator
+    accounts = "\n".join(f"  {a.alias:<16} appid {a.appid}" for a in emulator.accounts.values())
+    refs = list(emulator.invoices.values())[:_BANNER_INVOICES]
+    invoices = "\n".join(
+        f"  {inv.status.value:<26} card_id={inv.card_id} encrypt_code={inv.encrypt_code}"
+        for inv in refs
+    )
+    first = refs[0]
+    request = json.dumps(
+        {
+            "account": "sandbox",
+            "invoice": {"card_id": first.card_id, "encrypt_code": first.encrypt_code},
+        }
+    )
+    return f"""
+Fapiao gateway listening on {address} (SANDBOX MODE: WeChat is emulated in process)
+
+Sandbox accounts (use the alias or the appid as `account`):
+{accounts}
+
+Some seeded invoices:
+{invoices}
+
+Try:
+  {grpcurl} -plaintext {address} list
+  {grpcurl} -plaintext {address} describe fapiao.v1.InvoiceService
+  {grpcurl} -plaintext {address} grpc.health.v1.Health/Check
+  {grpcurl} -plaintext -d '{request}' {address} fapiao.v1.InvoiceService/GetInvoice
+
+Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
+"""
+
+
+async def serve(args: argparse.Namespace) -> None:
+    overrides: dict[str, object] = {}
+    if args.sandbox:
+        overrides["sandbox"] = True
+    if args.listen:
+        overrides["listen"] = args.listen
+    settings = load_settings(args.config, **overrides)
+    logging.getLogger().setLevel(settings.log_level)
+    gateway = await start_gateway(settings)
+    if gateway.sandbox is not None:
+        print(sandbox_banner(gateway), flush=True)
+    else:
+        print(f"Fapiao gateway listening on {gateway.address}", flush=True)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    log.info("shutting down: health NOT_SERVING, draining calls")
+    await gateway.stop()
+    print("Fapiao gateway stopped.", flush=True)
+
+
+def run_sandbox(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from fapiao_gateway.sandbox.app import create_app, create_sandbox
+
+    print(
+        f"WeChat sandbox on http://{args.host}:{args.port} (controls under /sandbox/)", flush=True
+    )
+    uvicorn.run(create_app(create_sandbox()), host=args.host, port=args.port, log_level="warning")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="fapiao-gateway", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the gRPC gateway")
+    serve_cmd.add_argument(
+        "--sandbox", action="store_true", help="use the built-in WeChat emulator"
+    )
+    serve_cmd.add_argument("--listen", help="host:port (default 127.0.0.1:50051; port 0 = any)")
+    serve_cmd.add_argument("--config", help="TOML config file (also $FAPIAO_CONFIG_FILE)")
+    sandbox_cmd = commands.add_parser("sandbox", help="run the WeChat emulator standalone")
+    sandbox_cmd.add_argument("--host", default="127.0.0.1")
+    sandbox_cmd.add_argument("--port", type=int, default=8081)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "serve":
+        asyncio.run(serve(args))
+    else:
+        run_sandbox(args)

@@ -1,0 +1,103 @@
+"""Configuration: environment variables (FAPIAO_*, nested with __) over an optional TOML file.
+
+Examples:
+  FAPIAO_LISTEN=0.0.0.0:50051
+  FAPIAO_UPSTREAM__REQUEST_TIMEOUT_SECONDS=3
+  FAPIAO_ACCOUNTS='[{"appid": "wx...", "secret": "...", "alias": "hq"}]'
+  FAPIAO_CONFIG_FILE=/etc/fapiao-gateway.toml   (or `serve --config FILE`)
+"""
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from fapiao_gateway.wechat.accounts import TokenEndpoint
+from fapiao_gateway.wechat.platforms import Platform
+
+MIB = 1024 * 1024
+
+
+class AccountSettings(BaseModel):
+    """One WeChat account the gateway may act for."""
+
+    appid: str = Field(min_length=1)
+    secret: SecretStr
+    alias: str = ""
+    platform: Platform = Platform.OFFICIAL_ACCOUNT
+    token_endpoint: TokenEndpoint = TokenEndpoint.STABLE
+    #: Where to send this account's calls; empty means the platform's WeChat host. Point it at
+    #: an egress proxy, or at a standalone sandbox (`fapiao-gateway sandbox`).
+    base_url: str = ""
+
+
+class UpstreamSettings(BaseModel):
+    """How the gateway talks to WeChat."""
+
+    request_timeout_seconds: float = Field(5.0, gt=0)
+    token_fetch_timeout_seconds: float = Field(10.0, gt=0)
+    max_attempts: int = Field(4, ge=1, le=10)
+    backoff_base_seconds: float = Field(0.1, ge=0)
+    backoff_max_seconds: float = Field(2.0, ge=0)
+    #: Tokens and tickets are renewed this long before they expire (WeChat rotates stable
+    #: tokens 5 minutes early, keeping both valid).
+    credential_margin_seconds: float = Field(300.0, ge=0)
+    max_connections: int = Field(100, ge=1)
+    max_keepalive_connections: int = Field(20, ge=0)
+
+
+class Settings(BaseSettings):
+    """Everything the gateway can be told. Defaults run the sandbox with nothing configured."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FAPIAO_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    #: host:port to serve gRPC on; port 0 picks a free port.
+    listen: str = "127.0.0.1:50051"
+    #: Run against the built-in WeChat emulator (in process, seeded, no credentials).
+    sandbox: bool = False
+    accounts: list[AccountSettings] = Field(default_factory=list)
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
+    #: Where tokens and tickets are cached: "memory" (one process) or "redis" (shared).
+    token_store: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    #: Prefix of the gateway's Redis keys (several gateways can share one Redis).
+    redis_prefix: str = "fapiao:"
+    max_receive_message_bytes: int = Field(4 * MIB, ge=1024)
+    max_send_message_bytes: int = Field(16 * MIB, ge=1024)
+    shutdown_grace_seconds: float = Field(10.0, ge=0)
+    #: Let several processes listen on one port (SO_REUSEPORT).
+    reuse_port: bool = False
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("FAPIAO_CONFIG_FILE")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+def load_settings(config_file: str | None = None, **overrides: object) -> Settings:
+    """Settings from the environment and `config_file` (or $FAPIAO_CONFIG_FILE), then overrides."""
+    if config_file:
+        if not Path(config_file).is_file():
+            raise FileNotFoundError(f"config file not found: {config_file}")
+        os.environ["FAPIAO_CONFIG_FILE"] = config_file
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Plain-Python heart of the gateway: invoices, statuses, errors. No I/O, no protobuf."""

@@ -1,0 +1,76 @@
+"""The invoice as the gateway's use cases see it: WeChat's data, typed, in fen and UTC."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+
+from fapiao_gateway.domain.status import ReimburseStatus
+
+#: China Standard Time: WeChat's billing_time is a unix instant whose business date is UTC+8.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRef:
+    """An invoice's identity in WeChat: neither half means anything alone."""
+
+    card_id: str
+    encrypt_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """One line item. Prices may be zero or negative (discount lines)."""
+
+    name: str
+    unit_price_fen: int
+    quantity: int | None = None
+    unit: str = ""
+    amount_fen: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An e-invoice as WeChat reports it. Missing optional text is ""; money is integer fen."""
+
+    ref: InvoiceRef
+    openid: str
+    reimburse_status: ReimburseStatus
+    invoice_type: str = ""
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    payee: str = ""
+    card_detail: str = ""
+    title: str = ""
+    total_fen: int = 0
+    amount_without_tax_fen: int = 0
+    tax_fen: int = 0
+    billing_time: datetime | None = None
+    invoice_number: str = ""
+    invoice_code: str = ""
+    check_code: str = ""
+    lines: tuple[InvoiceLine, ...] = field(default_factory=tuple)
+    invoice_detail: str = ""
+    pdf_url: str = ""
+    trip_pdf_url: str = ""
+    order_id: str = ""
+    buyer_tax_number: str = ""
+    buyer_address_and_phone: str = ""
+    buyer_bank_account: str = ""
+    seller_tax_number: str = ""
+    seller_address_and_phone: str = ""
+    seller_bank_account: str = ""
+    remarks: str = ""
+    cashier: str = ""
+    maker: str = ""
+
+    @property
+    def billing_date(self) -> str:
+        """The issue date printed on the invoice: billing_time's calendar day in UTC+8."""
+        if self.billing_time is None:
+            return ""
+        return self.billing_time.astimezone(CHINA_TZ).date().isoformat()
+
+
+def from_unix(seconds: int) -> datetime | None:
+    """WeChat's 10-digit unix seconds as an aware UTC datetime; 0 (absent) as None."""
+    return datetime.fromtimestamp(seconds, UTC) if seconds else None

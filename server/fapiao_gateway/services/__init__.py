@@ -1,0 +1,1 @@
+"""Use cases: what a call means for the gateway, independent of gRPC."""

@@ -1,0 +1,1 @@
+"""The upstream adapter: everything that knows WeChat's URLs, tokens, JSON and errcodes."""

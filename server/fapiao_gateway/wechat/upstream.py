@@ -1,0 +1,213 @@
+"""One upstream call, start to finish: HTTP, WeChat's envelope, errcodes, bounded retries.
+
+Retry rules (why each case is safe):
+- Reads (getinvoiceinfo, getinvoicebatch, tokens, tickets) change nothing at WeChat, so they
+  are retried on -1, 72036, HTTP 5xx, unparseable bodies and transport failures.
+- Writes (updateinvoicestatus, updatestatusbatch) are retried only when WeChat cannot have
+  applied them: 72036 ("invoice is busy", refused before any change) and a connection that
+  failed before the request was sent. A timeout, a 5xx or -1 after sending may have changed
+  the invoice, so a write is never sent again after one of those.
+Every attempt's timeout and every backoff sleep are cut to the caller's deadline; when the
+deadline cannot cover the next try, the call ends with DEADLINE_EXCEEDED, never a late success.
+"""
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from fapiao_gateway.domain.context import Deadline
+from fapiao_gateway.domain.errors import DeadlineExceeded, GatewayError, Internal, Unavailable
+from fapiao_gateway.domain.invoice import InvoiceRef
+from fapiao_gateway.wechat import errcodes
+from fapiao_gateway.wechat.accounts import Account
+from fapiao_gateway.wechat.errcodes import Retry
+from fapiao_gateway.wechat.models import Envelope
+from fapiao_gateway.wechat.platforms import MUTATING_APIS, PLATFORMS, Api
+from fapiao_gateway.wechat.transport import HttpRequest, Transport, TransportError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+#: Replies that legitimately carry no errcode on success.
+_NO_ERRCODE_APIS = frozenset({Api.TOKEN, Api.STABLE_TOKEN})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded in attempts (and by the deadline)."""
+
+    max_attempts: int = 4
+    base_delay: float = 0.1
+    max_delay: float = 2.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Sleep before attempt `attempt + 1`: uniform in [0, min(max, base * 2^(attempt-1))]."""
+        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+class _Retryable(Exception):
+    def __init__(self, error: GatewayError, retry: Retry) -> None:
+        self.error = error
+        self.retry = retry
+
+
+def _metadata(account: Account, api: Api, ref: InvoiceRef | None) -> dict[str, str]:
+    metadata = {"account": account.appid, "wechat_api": api.value}
+    if ref is not None:
+        metadata |= {"card_id": ref.card_id, "encrypt_code": ref.encrypt_code}
+    return metadata
+
+
+def deadline_exceeded(
+    account: Account, api: Api, ref: InvoiceRef | None = None
+) -> DeadlineExceeded:
+    """The error for a call whose caller's deadline ran out before WeChat answered."""
+    return DeadlineExceeded(
+        f"The caller's deadline ran out before WeChat answered {api.value}.",
+        reason="DEADLINE_EXHAUSTED",
+        metadata=_metadata(account, api, ref),
+    )
+
+
+def malformed(account: Account, api: Api, what: str, ref: InvoiceRef | None = None) -> Internal:
+    """The error for a WeChat reply the gateway cannot understand (never echoes the body)."""
+    return Internal(
+        f"WeChat's reply to {api.value} is malformed: {what}.",
+        reason="WECHAT_MALFORMED_REPLY",
+        metadata=_metadata(account, api, ref),
+    )
+
+
+def parse_reply(
+    model: type[ModelT], payload: Any, account: Account, api: Api, ref: InvoiceRef | None = None
+) -> ModelT:
+    """Validates a reply against its model; a mismatch is WECHAT_MALFORMED_REPLY (INTERNAL)."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "reply" for e in exc.errors())
+        raise malformed(account, api, f"unexpected shape at {fields}", ref) from None
+
+
+class Upstream:
+    """Makes calls to WeChat for any account, through one `Transport`."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        request_timeout: float,
+        retry: RetryPolicy,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._transport = transport
+        self._timeout = request_timeout
+        self._retry = retry
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 (jitter, not security)
+
+    async def call(
+        self,
+        account: Account,
+        api: Api,
+        *,
+        deadline: Deadline,
+        query: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        ref: InvoiceRef | None = None,
+    ) -> dict[str, Any]:
+        """The reply's JSON object once errcode is 0; a GatewayError otherwise."""
+        mutating = api in MUTATING_APIS
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(account, api, deadline, query, body, ref)
+            except _Retryable as failed:
+                allowed = failed.retry is Retry.ALWAYS or (
+                    failed.retry is Retry.READS and not mutating
+                )
+                if not allowed or attempt >= self._retry.max_attempts:
+                    raise failed.error from None
+                pause = self._retry.delay(attempt, self._rng)
+                left = deadline.remaining()
+                if left is not None and left <= pause:
+                    raise deadline_exceeded(account, api, ref) from None
+                await self._sleep(pause)
+
+    async def _attempt(
+        self,
+        account: Account,
+        api: Api,
+        deadline: Deadline,
+        query: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+        ref: InvoiceRef | None,
+    ) -> dict[str, Any]:
+        timeout = deadline.cap(self._timeout)
+        if timeout <= 0:
+            raise deadline_exceeded(account, api, ref)
+        url = account.upstream_base_url + PLATFORMS[account.platform].paths[api]
+        request = HttpRequest(
+            method="GET" if body is None else "POST",
+            url=url,
+            params=dict(query or {}),
+            body=None if body is None else json.dumps(body, ensure_ascii=False).encode(),
+        )
+        metadata = _metadata(account, api, ref)
+        try:
+            reply = await self._transport.send(request, timeout=timeout)
+        except TransportError as exc:
+            if exc.timed_out and deadline.expired():
+                raise deadline_exceeded(account, api, ref) from None
+            error = Unavailable(
+                f"WeChat could not be reached for {api.value} ({exc}).",
+                reason="WECHAT_UNREACHABLE",
+                metadata=metadata,
+                retry_after=1.0,
+            )
+            raise _Retryable(error, Retry.READS if exc.maybe_sent else Retry.ALWAYS) from None
+        if reply.status >= 500:
+            error = Unavailable(
+                f"WeChat answered {api.value} with HTTP {reply.status}.",
+                reason="WECHAT_HTTP_ERROR",
+                metadata=metadata | {"http_status": str(reply.status)},
+                retry_after=1.0,
+            )
+            raise _Retryable(error, Retry.READS)
+        if reply.status != 200:
+            raise Internal(
+                f"WeChat answered {api.value} with HTTP {reply.status}.",
+                reason="WECHAT_HTTP_ERROR",
+                metadata=metadata | {"http_status": str(reply.status)},
+            )
+        try:
+            payload = json.loads(reply.body)
+        except ValueError:
+            error = Unavailable(
+                f"WeChat's reply to {api.value} is not JSON.",
+                reason="WECHAT_MALFORMED_REPLY",
+                metadata=metadata,
+                retry_after=1.0,
+            )
+            raise _Retryable(error, Retry.READS) from None
+        if not isinstance(payload, dict):
+            raise malformed(account, api, "not a JSON object", ref)
+        envelope = parse_reply(Envelope, payload, account, api, ref)
+        if envelope.errcode is None:
+            if api in _NO_ERRCODE_APIS:
+                return payload
+            raise malformed(account, api, "no errcode", ref)
+        if envelope.errcode == 0:
+            return payload
+        refused = errcodes.to_error(envelope.errcode, envelope.errmsg, appid=account.appid, ref=ref)
+        refused.metadata.setdefault("wechat_api", api.value)
+        retry = errcodes.lookup(envelope.errcode).retry
+        if retry is not Retry.NEVER:
+            raise _Retryable(refused, retry)
+        raise refused
