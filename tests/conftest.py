@@ -1,0 +1,53 @@
+"""Fixtures shared by the suite: a sandbox, a real gateway on 127.0.0.1:0, its client."""
+
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from fapiao.v1 import invoice_service_pb2_grpc
+from fapiao_gateway.bootstrap import Gateway, start_gateway
+from fapiao_gateway.config import Settings, UpstreamSettings
+from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
+
+from tests.rpc import Stub
+
+#: Fast retries so failure paths finish quickly; the policy itself is what is tested.
+FAST_UPSTREAM = UpstreamSettings(
+    request_timeout_seconds=2.0,
+    backoff_base_seconds=0.001,
+    backoff_max_seconds=0.005,
+)
+
+
+def test_settings(**overrides: object) -> Settings:
+    options: dict[str, object] = {
+        "sandbox": True,
+        "listen": "127.0.0.1:0",
+        "upstream": FAST_UPSTREAM,
+        "shutdown_grace_seconds": 0.5,
+    }
+    options.update(overrides)
+    return Settings(**options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return create_sandbox()
+
+
+@pytest.fixture
+async def gateway(sandbox: Sandbox) -> AsyncIterator[Gateway]:
+    running = await start_gateway(test_settings(), sandbox=sandbox)
+    yield running
+    await running.stop(0)
+
+
+@pytest.fixture
+async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(gateway.address) as opened:
+        yield opened
+
+
+@pytest.fixture
+def stub(channel: grpc.aio.Channel) -> Stub:
+    return invoice_service_pb2_grpc.InvoiceServiceStub(channel)
