@@ -17,8 +17,11 @@ $(PYSTAMP): pyproject.toml clients/python/pyproject.toml requirements/lock.txt
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e clients/python -e '.[dev]'
 	touch $@
 
+# `npm install` with the committed lock installs the locked versions. Not `npm ci`: buf's
+# per-platform binaries are optional dependencies, and npm leaves the other platforms' entries
+# out of the lock, which `npm ci` then refuses as out of sync.
 $(JSSTAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## Run the gateway against the built-in WeChat sandbox: no credentials, no network.

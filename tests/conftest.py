@@ -1,6 +1,6 @@
 """Fixtures shared by the suite: a sandbox, a real gateway on 127.0.0.1:0, its client."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 import pytest
@@ -51,3 +51,21 @@ async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
 @pytest.fixture
 def stub(channel: grpc.aio.Channel) -> Stub:
     return invoice_service_pb2_grpc.InvoiceServiceStub(channel)
+
+
+GatewayFactory = Callable[..., Awaitable[Gateway]]
+
+
+@pytest.fixture
+async def make_gateway(sandbox: Sandbox) -> AsyncIterator[GatewayFactory]:
+    """Starts gateways with settings of the test's choosing (stopped at the end)."""
+    started: list[Gateway] = []
+
+    async def make(**overrides: object) -> Gateway:
+        running = await start_gateway(test_settings(**overrides), sandbox=sandbox)
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        await running.stop(0)

@@ -132,7 +132,7 @@ _ROWS = (
     ),
     Errcode(
         50001,
-        "WECHAT_USER_UNAUTHORIZED",
+        "USER_API_UNAUTHORIZED",
         "the user has not authorized this API",
         Effect.INVOICE_STATE,
     ),

@@ -73,9 +73,11 @@ class AccessTokens:
                     ref=ref,
                 )
             except TokenRejected:
-                await self._cache.expire(self.cache_key(account), token)
                 if attempt == 2:
+                    # A token refused right after it was fetched means the account itself
+                    # is broken: keep it, so a storm of refusals costs one fetch per call.
                     raise
+                await self._cache.expire(self.cache_key(account), token)
         raise AssertionError("unreachable")
 
     @staticmethod
