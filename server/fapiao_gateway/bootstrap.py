@@ -18,6 +18,7 @@ from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 from fapiao_gateway.sandbox.transport import IN_PROCESS_BASE_URL, in_process_transport
 from fapiao_gateway.services.invoices import InvoiceReader
 from fapiao_gateway.wechat.accounts import Account, AccountRegistry
+from fapiao_gateway.wechat.aiohttp_transport import AiohttpTransport
 from fapiao_gateway.wechat.client import WeChatInvoices
 from fapiao_gateway.wechat.credentials import (
     CredentialCache,
@@ -26,7 +27,7 @@ from fapiao_gateway.wechat.credentials import (
 )
 from fapiao_gateway.wechat.redis_store import RedisCredentialStore
 from fapiao_gateway.wechat.tokens import AccessTokens
-from fapiao_gateway.wechat.transport import HttpxTransport
+from fapiao_gateway.wechat.transport import HttpxTransport, Transport
 from fapiao_gateway.wechat.upstream import RetryPolicy, Upstream
 
 
@@ -77,14 +78,16 @@ def _accounts(settings: Settings, sandbox: Sandbox | None) -> list[Account]:
     return configured
 
 
-def _http_client(settings: Settings, sandbox: Sandbox | None) -> httpx.AsyncClient:
+def _transport(settings: Settings, sandbox: Sandbox | None) -> Transport:
     up = settings.upstream
     if sandbox is not None:
-        return httpx.AsyncClient(transport=in_process_transport(sandbox))
+        return HttpxTransport(httpx.AsyncClient(transport=in_process_transport(sandbox)))
+    if up.http_client == "aiohttp":
+        return AiohttpTransport(max_connections=up.max_connections)
     limits = httpx.Limits(
         max_connections=up.max_connections, max_keepalive_connections=up.max_keepalive_connections
     )
-    return httpx.AsyncClient(limits=limits, trust_env=True)
+    return HttpxTransport(httpx.AsyncClient(limits=limits, trust_env=True))
 
 
 async def start_gateway(settings: Settings, *, sandbox: Sandbox | None = None) -> Gateway:
@@ -107,7 +110,7 @@ async def start_gateway(settings: Settings, *, sandbox: Sandbox | None = None) -
         store = MemoryCredentialStore()
 
     up = settings.upstream
-    transport = HttpxTransport(_http_client(settings, sandbox))
+    transport = _transport(settings, sandbox)
     closers.append(transport.aclose)
     upstream = Upstream(
         transport,
