@@ -19,7 +19,7 @@ FAST_UPSTREAM = UpstreamSettings(
 )
 
 
-def test_settings(**overrides: object) -> Settings:
+def gateway_settings(**overrides: object) -> Settings:
     options: dict[str, object] = {
         "sandbox": True,
         "listen": "127.0.0.1:0",
@@ -37,7 +37,7 @@ def sandbox() -> Sandbox:
 
 @pytest.fixture
 async def gateway(sandbox: Sandbox) -> AsyncIterator[Gateway]:
-    running = await start_gateway(test_settings(), sandbox=sandbox)
+    running = await start_gateway(gateway_settings(), sandbox=sandbox)
     yield running
     await running.stop(0)
 
@@ -62,7 +62,7 @@ async def make_gateway(sandbox: Sandbox) -> AsyncIterator[GatewayFactory]:
     started: list[Gateway] = []
 
     async def make(**overrides: object) -> Gateway:
-        running = await start_gateway(test_settings(**overrides), sandbox=sandbox)
+        running = await start_gateway(gateway_settings(**overrides), sandbox=sandbox)
         started.append(running)
         return running
 

@@ -91,16 +91,24 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get("FAPIAO_CONFIG_FILE")
+        config_file = settings_cls.model_config.get("toml_file") or os.environ.get(
+            "FAPIAO_CONFIG_FILE"
+        )
         if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(str(config_file))))
         return tuple(sources)
 
 
 def load_settings(config_file: str | None = None, **overrides: object) -> Settings:
-    """Settings from the environment and `config_file` (or $FAPIAO_CONFIG_FILE), then overrides."""
+    """Settings from `overrides`, then the environment, then `config_file` (or
+    $FAPIAO_CONFIG_FILE), then the defaults, in that order of precedence."""
+    settings_cls = Settings
     if config_file:
         if not Path(config_file).is_file():
             raise FileNotFoundError(f"config file not found: {config_file}")
-        os.environ["FAPIAO_CONFIG_FILE"] = config_file
-    return Settings(**overrides)  # type: ignore[arg-type]
+
+        class FileSettings(Settings):
+            model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
+
+        settings_cls = FileSettings
+    return settings_cls(**overrides)  # type: ignore[arg-type]

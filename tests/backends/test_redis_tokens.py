@@ -4,8 +4,6 @@ import asyncio
 import json
 import os
 import re
-import socket
-import sys
 from collections.abc import AsyncIterator
 
 import grpc
@@ -18,6 +16,7 @@ from fapiao_gateway.wechat.redis_store import RedisCredentialStore
 from redis.asyncio import Redis
 
 from tests.rpc import Stub
+from tests.support.processes import standalone_sandbox, started
 
 
 async def test_two_caches_on_one_redis_fetch_once(redis: Redis, prefix: str) -> None:
@@ -63,62 +62,21 @@ async def test_the_fetch_lock_is_released_only_by_its_holder(redis: Redis, prefi
     assert await redis.get(f"{prefix}lock:k") is None
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def started(
-    *command: str, env: dict[str, str], ready: str
-) -> tuple[asyncio.subprocess.Process, str]:
-    process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env
-    )
-    assert process.stdout is not None
-    seen = ""
-    while ready not in seen:
-        line = await asyncio.wait_for(process.stdout.readline(), 30)
-        assert line, seen
-        seen += line.decode()
-    return process, seen
-
-
 @pytest.fixture
-async def standalone_sandbox() -> AsyncIterator[str]:
-    port = free_port()
-    process, _ = await started(
-        sys.executable,
-        "-m",
-        "fapiao_gateway",
-        "sandbox",
-        "--port",
-        str(port),
-        env=dict(os.environ),
-        ready="WeChat sandbox on",
-    )
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as http:
-        for _ in range(100):
-            try:
-                await http.get(f"{url}/sandbox/stats")
-                break
-            except httpx.ConnectError:
-                await asyncio.sleep(0.05)
-    yield url
-    process.terminate()
-    await process.wait()
+async def sandbox_url() -> AsyncIterator[str]:
+    async for url in standalone_sandbox():
+        yield url
 
 
 async def test_two_gateway_processes_sharing_redis_fetch_one_token(
-    redis_url: str, prefix: str, standalone_sandbox: str
+    redis_url: str, prefix: str, sandbox_url: str
 ) -> None:
     accounts = [
         {
             "appid": seed.PRIMARY.appid,
             "secret": seed.PRIMARY.secret,
             "alias": "shared",
-            "base_url": standalone_sandbox,
+            "base_url": sandbox_url,
         }
     ]
     env = {
@@ -129,12 +87,7 @@ async def test_two_gateway_processes_sharing_redis_fetch_one_token(
         "FAPIAO_REDIS_URL": redis_url,
         "FAPIAO_REDIS_PREFIX": prefix,
     }
-    gateways = [
-        await started(
-            sys.executable, "-m", "fapiao_gateway", "serve", env=env, ready="listening on"
-        )
-        for _ in range(2)
-    ]
+    gateways = [await started("serve", env=env, ready="listening on") for _ in range(2)]
     try:
         addresses = [re.search(r"listening on (\S+)", banner).group(1) for _, banner in gateways]  # type: ignore[union-attr]
         invoice = seed.invoices()[0]
@@ -152,7 +105,7 @@ async def test_two_gateway_processes_sharing_redis_fetch_one_token(
             replies = await asyncio.gather(*(stubs[n % 2].GetInvoice(request) for n in range(500)))
         assert len(replies) == 500
         async with httpx.AsyncClient() as http:
-            calls = (await http.get(f"{standalone_sandbox}/sandbox/stats")).json()["calls"]
+            calls = (await http.get(f"{sandbox_url}/sandbox/stats")).json()["calls"]
         assert calls["stable_token"] == {seed.PRIMARY.appid: 1}
         assert calls["getinvoiceinfo"] == {seed.PRIMARY.appid: 500}
     finally:

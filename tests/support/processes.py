@@ -1,0 +1,54 @@
+"""Starting the project's own commands as real processes (standalone sandbox, gateways)."""
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def started(
+    *args: str, env: dict[str, str] | None = None, ready: str
+) -> tuple[asyncio.subprocess.Process, str]:
+    """Runs `python -m fapiao_gateway ARGS` until it prints `ready`; returns it and its output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fapiao_gateway",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env or dict(os.environ),
+    )
+    assert process.stdout is not None
+    seen = ""
+    while ready not in seen:
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert line, seen
+        seen += line.decode()
+    return process, seen
+
+
+async def standalone_sandbox() -> AsyncIterator[str]:
+    """`fapiao-gateway sandbox` on a free port; yields its base URL once it answers."""
+    port = free_port()
+    process, _ = await started("sandbox", "--port", str(port), ready="WeChat sandbox on")
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient() as http:
+        for _ in range(200):
+            try:
+                await http.get(f"{url}/sandbox/stats")
+                break
+            except httpx.ConnectError:
+                await asyncio.sleep(0.05)
+    yield url
+    process.terminate()
+    await process.wait()
