@@ -266,7 +266,11 @@ def to_error(
                 ],
             )
             return TokenRejected(error, token) if row.effect is Effect.TOKEN else error
-        case Effect.INVOICE_STATE:
+        case Effect.INVOICE_STATE | Effect.LOCKED_ELSEWHERE:
+            # 72023 also names the invoice as a resource: the caller may look up who holds it.
+            resource = None
+            if row.effect is Effect.LOCKED_ELSEWHERE and ref is not None:
+                resource = invoice_resource(ref, description=row.meaning)
             return FailedPrecondition(
                 message,
                 reason=row.reason,
@@ -274,16 +278,7 @@ def to_error(
                 precondition_violations=[
                     PreconditionViolation(row.reason, invoice_subject, row.meaning)
                 ],
-            )
-        case Effect.LOCKED_ELSEWHERE:
-            return FailedPrecondition(
-                message,
-                reason=row.reason,
-                metadata=metadata,
-                precondition_violations=[
-                    PreconditionViolation(row.reason, invoice_subject, row.meaning)
-                ],
-                resource=invoice_resource(ref, description=row.meaning) if ref else None,
+                resource=resource,
             )
         case Effect.NOT_FOUND:
             return NotFound(
