@@ -72,7 +72,11 @@ async def serve(args: argparse.Namespace) -> None:
         overrides["listen"] = args.listen
     settings = load_settings(args.config, **overrides)
     logging.getLogger().setLevel(settings.log_level)
-    gateway = await start_gateway(settings)
+    try:
+        gateway = await start_gateway(settings)
+    except OSError as exc:
+        print(f"fapiao-gateway: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     if gateway.sandbox is not None:
         print(sandbox_banner(gateway), flush=True)
     else:

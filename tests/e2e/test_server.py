@@ -201,3 +201,21 @@ async def test_serve_sandbox_prints_working_commands_and_stops_on_sigterm(tmp_pa
     rest, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0
     assert "stopped" in rest.decode()
+
+
+async def test_a_busy_port_is_a_clear_error_not_a_traceback(gateway: Gateway) -> None:
+    env = {**os.environ, "FAPIAO_LISTEN": gateway.address}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fapiao_gateway",
+        "serve",
+        "--sandbox",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert f"cannot listen on {gateway.address}" in err.decode()
+    assert "Traceback" not in err.decode()
