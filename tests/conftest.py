@@ -10,6 +10,7 @@ from fapiao_gateway.config import Settings, UpstreamSettings
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 
 from tests.rpc import Stub
+from tests.support import auth as support_auth
 
 #: Fast retries so failure paths finish quickly; the policy itself is what is tested.
 FAST_UPSTREAM = UpstreamSettings(
@@ -44,7 +45,8 @@ async def gateway(sandbox: Sandbox) -> AsyncIterator[Gateway]:
 
 @pytest.fixture
 async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(gateway.address) as opened:
+    """A channel authenticated as the gateway's (sandbox) development caller."""
+    async with support_auth.channel(gateway.address, gateway.callers.development_key) as opened:
         yield opened
 
 

@@ -4,6 +4,7 @@ config -> accounts, transport, credential store -> upstream, tokens -> WeChat cl
 -> use cases -> servicer -> gRPC server.
 """
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -11,11 +12,16 @@ import httpx
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from fapiao_gateway.api.server import GrpcServer, start_grpc_server
+from fapiao_gateway.api.handlers import invoice_service_handler
+from fapiao_gateway.api.server import GrpcServer, ServerTls, start_grpc_server
 from fapiao_gateway.api.servicer import InvoiceServicer
+from fapiao_gateway.auth.directory import CallerDirectory, CallerEntry
+from fapiao_gateway.auth.keys import StoredKey, create_key
 from fapiao_gateway.config import Settings
+from fapiao_gateway.domain.callers import ANY, Caller
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 from fapiao_gateway.sandbox.transport import IN_PROCESS_BASE_URL, in_process_transport
+from fapiao_gateway.services.access import AccessPolicy
 from fapiao_gateway.services.invoices import InvoiceReader
 from fapiao_gateway.wechat.accounts import Account, AccountRegistry
 from fapiao_gateway.wechat.aiohttp_transport import AiohttpTransport
@@ -30,6 +36,47 @@ from fapiao_gateway.wechat.tokens import AccessTokens
 from fapiao_gateway.wechat.transport import HttpxTransport, Transport
 from fapiao_gateway.wechat.upstream import RetryPolicy, Upstream
 
+#: The caller sandbox mode creates when none is configured.
+DEVELOPMENT_CALLER = "sandbox-developer"
+
+
+class StartupRefused(Exception):
+    """The configuration is not safe or complete enough to serve; the message says why."""
+
+
+@dataclass
+class Callers:
+    """The caller directory in force; replaced whole on reload (key rotation)."""
+
+    directory: CallerDirectory
+    #: In sandbox mode without configured callers: the development key, shown at start.
+    development_key: str | None = None
+
+
+def callers_from(settings: Settings) -> Callers:
+    """The caller directory the settings describe (a development caller in sandbox mode)."""
+    if settings.callers:
+        secret = settings.auth_secret.get_secret_value().encode() if settings.auth_secret else b""
+        entries = [
+            CallerEntry(
+                caller=Caller(c.name, frozenset(c.accounts), frozenset(c.operations)),
+                keys=tuple(StoredKey.parse(k) for k in c.keys),
+                tls_common_names=tuple(c.tls_common_names),
+            )
+            for c in settings.callers
+        ]
+        return Callers(CallerDirectory(secret, entries))
+    if not settings.sandbox:
+        raise StartupRefused(
+            "refusing to start: no callers are configured, so nobody could call safely. "
+            "Add [[callers]] with keys from `fapiao-gateway create-key` (see README), "
+            "or run `serve --sandbox` to try it out."
+        )
+    secret = secrets.token_bytes(32)
+    key, stored = create_key(secret)
+    developer = Caller(DEVELOPMENT_CALLER, frozenset({ANY}), frozenset({ANY}))
+    return Callers(CallerDirectory(secret, [CallerEntry(developer, keys=(stored,))]), key)
+
 
 @dataclass
 class Gateway:
@@ -38,8 +85,13 @@ class Gateway:
     settings: Settings
     grpc: GrpcServer
     accounts: AccountRegistry
+    callers: Callers
     sandbox: Sandbox | None = None
     _closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+    def reload_callers(self, settings: Settings) -> None:
+        """Puts the callers of `settings` in force for the next calls (no restart)."""
+        self.callers.directory = callers_from(settings).directory
 
     @property
     def address(self) -> str:
@@ -95,6 +147,7 @@ async def start_gateway(settings: Settings, *, sandbox: Sandbox | None = None) -
 
     In sandbox mode the emulator runs in process (pass one in to inspect or fault it).
     """
+    callers = callers_from(settings)
     if settings.sandbox and sandbox is None:
         sandbox = create_sandbox()
     if not settings.sandbox:
@@ -120,11 +173,13 @@ async def start_gateway(settings: Settings, *, sandbox: Sandbox | None = None) -
     cache = CredentialCache(store, margin=up.credential_margin_seconds)
     tokens = AccessTokens(upstream, cache, fetch_timeout=up.token_fetch_timeout_seconds)
     accounts = AccountRegistry(_accounts(settings, sandbox))
-    servicer = InvoiceServicer(InvoiceReader(accounts, WeChatInvoices(tokens)))
+    servicer = InvoiceServicer(AccessPolicy(accounts), InvoiceReader(WeChatInvoices(tokens)))
+    service = invoice_service_handler(servicer, lambda: callers.directory)
     try:
         server = await start_grpc_server(
-            servicer,
+            service,
             listen=settings.listen,
+            tls=_server_tls(settings),
             max_receive_message_bytes=settings.max_receive_message_bytes,
             max_send_message_bytes=settings.max_send_message_bytes,
             reuse_port=settings.reuse_port,
@@ -133,4 +188,15 @@ async def start_gateway(settings: Settings, *, sandbox: Sandbox | None = None) -
         for close in reversed(closers):
             await close()
         raise
-    return Gateway(settings, server, accounts, sandbox, closers)
+    return Gateway(settings, server, accounts, callers, sandbox, closers)
+
+
+def _server_tls(settings: Settings) -> ServerTls | None:
+    if settings.tls is None:
+        return None
+    tls = settings.tls
+    return ServerTls(
+        cert_chain=tls.cert_file.read_bytes(),
+        private_key=tls.key_file.read_bytes(),
+        client_ca=tls.client_ca_file.read_bytes() if tls.client_ca_file else None,
+    )

@@ -10,7 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from fapiao_gateway.bootstrap import Gateway, start_gateway
+from fapiao_gateway.auth.keys import create_key
+from fapiao_gateway.bootstrap import Gateway, StartupRefused, start_gateway
 from fapiao_gateway.config import load_settings
 
 log = logging.getLogger("fapiao_gateway")
@@ -45,9 +46,16 @@ def sandbox_banner(gateway: Gateway) -> str:
             "invoice": {"card_id": first.card_id, "encrypt_code": first.encrypt_code},
         }
     )
+    key = gateway.callers.development_key
+    auth = f"-H 'authorization: Bearer {key}' " if key else ""
+    key_notice = (
+        f"\nDEVELOPMENT KEY (sandbox only, new at every start; never use in production):\n  {key}\n"
+        if key
+        else ""
+    )
     return f"""
 Fapiao gateway listening on {address} (SANDBOX MODE: WeChat is emulated in process)
-
+{key_notice}
 Sandbox accounts (use the alias or the appid as `account`):
 {accounts}
 
@@ -58,9 +66,9 @@ Try:
   {grpcurl} -plaintext {address} list
   {grpcurl} -plaintext {address} describe fapiao.v1.InvoiceService
   {grpcurl} -plaintext {address} grpc.health.v1.Health/Check
-  {grpcurl} -plaintext -d '{request}' {address} fapiao.v1.InvoiceService/GetInvoice
+  {grpcurl} -plaintext {auth}-d '{request}' {address} fapiao.v1.InvoiceService/GetInvoice
 
-Ctrl-C (SIGINT) or SIGTERM stops it gracefully.
+Ctrl-C (SIGINT) or SIGTERM stops it gracefully; SIGHUP reloads the callers (key rotation).
 """
 
 
@@ -74,7 +82,7 @@ async def serve(args: argparse.Namespace) -> None:
     logging.getLogger().setLevel(settings.log_level)
     try:
         gateway = await start_gateway(settings)
-    except OSError as exc:
+    except (OSError, StartupRefused) as exc:
         print(f"fapiao-gateway: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
     if gateway.sandbox is not None:
@@ -85,10 +93,38 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: reload_callers(gateway, args))
     await stopping.wait()
     log.info("shutting down: health NOT_SERVING, draining calls")
     await gateway.stop()
     print("Fapiao gateway stopped.", flush=True)
+
+
+def reload_callers(gateway: Gateway, args: argparse.Namespace) -> None:
+    """SIGHUP: read the configuration again and put its callers in force (or keep the old)."""
+    try:
+        gateway.reload_callers(load_settings(args.config))
+    except Exception as exc:  # a bad edit must not take the running gateway down
+        log.error("reload refused, keeping the callers in force: %s", exc)
+        return
+    log.info("callers reloaded")
+
+
+def create_key_command(args: argparse.Namespace) -> None:
+    """Prints a new API key once, and the stored form to put in the configuration."""
+    settings = load_settings(args.config)
+    if settings.auth_secret is None:
+        print(
+            "fapiao-gateway: set auth_secret first (FAPIAO_AUTH_SECRET or the config file), "
+            "e.g. `openssl rand -hex 32`; keys are hashed with it.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    key, stored = create_key(settings.auth_secret.get_secret_value().encode())
+    print(f"""API key for the caller (shown only now; send it as `authorization: Bearer <key>`):
+  {key}
+Stored form (add it to the caller's `keys` in the configuration, then reload with SIGHUP):
+  {stored}""")
 
 
 def run_sandbox(args: argparse.Namespace) -> None:
@@ -111,6 +147,8 @@ def parser() -> argparse.ArgumentParser:
     )
     serve_cmd.add_argument("--listen", help="host:port (default 127.0.0.1:50051; port 0 = any)")
     serve_cmd.add_argument("--config", help="TOML config file (also $FAPIAO_CONFIG_FILE)")
+    key_cmd = commands.add_parser("create-key", help="make an API key for a caller")
+    key_cmd.add_argument("--config", help="TOML config file (also $FAPIAO_CONFIG_FILE)")
     sandbox_cmd = commands.add_parser("sandbox", help="run the WeChat emulator standalone")
     sandbox_cmd.add_argument("--host", default="127.0.0.1")
     sandbox_cmd.add_argument("--port", type=int, default=8081)
@@ -122,5 +160,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "serve":
         asyncio.run(serve(args))
+    elif args.command == "create-key":
+        create_key_command(args)
     else:
         run_sandbox(args)

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from fapiao_gateway.auth.keys import StoredKey
+from fapiao_gateway.domain.callers import ANY, Operation
 from fapiao_gateway.wechat.accounts import TokenEndpoint
 from fapiao_gateway.wechat.platforms import Platform
 
@@ -36,6 +38,44 @@ class AccountSettings(BaseModel):
     #: Where to send this account's calls; empty means the platform's WeChat host. Point it at
     #: an egress proxy, or at a standalone sandbox (`fapiao-gateway sandbox`).
     base_url: str = ""
+
+
+class CallerSettings(BaseModel):
+    """A system allowed to call the gateway, what it may do, and how it proves who it is."""
+
+    name: str = Field(min_length=1)
+    #: appids or aliases it may act for; ["*"] for all.
+    accounts: list[str] = Field(min_length=1)
+    #: read, import, lock, unlock, write_off, sign, issue_qr; ["*"] for all.
+    operations: list[str] = Field(min_length=1)
+    #: Stored forms of its API keys (`fapiao-gateway create-key`); two during a rotation.
+    keys: list[str] = Field(default_factory=list)
+    #: Client-certificate common names that identify it (with mutual TLS).
+    tls_common_names: list[str] = Field(default_factory=list)
+
+    @field_validator("operations")
+    @classmethod
+    def _known_operations(cls, operations: list[str]) -> list[str]:
+        allowed = {op.value for op in Operation} | {ANY}
+        unknown = sorted(set(operations) - allowed)
+        if unknown:
+            raise ValueError(f"unknown operations {unknown}; allowed: {sorted(allowed)}")
+        return operations
+
+    @field_validator("keys")
+    @classmethod
+    def _stored_keys(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            StoredKey.parse(key)
+        return keys
+
+
+class TlsSettings(BaseModel):
+    """Serve TLS with this certificate; with client_ca_file, require client certificates."""
+
+    cert_file: Path
+    key_file: Path
+    client_ca_file: Path | None = None
 
 
 class UpstreamSettings(BaseModel):
@@ -68,6 +108,11 @@ class Settings(BaseSettings):
     #: Run against the built-in WeChat emulator (in process, seeded, no credentials).
     sandbox: bool = False
     accounts: list[AccountSettings] = Field(default_factory=list)
+    #: Who may call. Outside sandbox mode the gateway refuses to start without one.
+    callers: list[CallerSettings] = Field(default_factory=list)
+    #: The server secret API key hashes are keyed with (e.g. `openssl rand -hex 32`).
+    auth_secret: SecretStr | None = None
+    tls: TlsSettings | None = None
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     #: Where tokens and tickets are cached: "memory" (one process) or "redis" (shared).
     token_store: Literal["memory", "redis"] = "memory"
@@ -80,6 +125,12 @@ class Settings(BaseSettings):
     #: Let several processes listen on one port (SO_REUSEPORT).
     reuse_port: bool = False
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _keys_need_the_secret(self) -> "Settings":
+        if any(caller.keys for caller in self.callers) and self.auth_secret is None:
+            raise ValueError("callers have API keys, so auth_secret must be set to check them")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -6,7 +6,6 @@ import os
 import re
 from collections.abc import AsyncIterator
 
-import grpc
 import httpx
 import pytest
 from fapiao.v1 import invoice_pb2, invoice_service_pb2
@@ -16,6 +15,7 @@ from fapiao_gateway.wechat.redis_store import RedisCredentialStore
 from redis.asyncio import Redis
 
 from tests.rpc import Stub
+from tests.support import auth
 from tests.support.processes import standalone_sandbox, started
 
 
@@ -71,6 +71,7 @@ async def sandbox_url() -> AsyncIterator[str]:
 async def test_two_gateway_processes_sharing_redis_fetch_one_token(
     redis_url: str, prefix: str, sandbox_url: str
 ) -> None:
+    key, stored = auth.new_key()
     accounts = [
         {
             "appid": seed.PRIMARY.appid,
@@ -86,6 +87,8 @@ async def test_two_gateway_processes_sharing_redis_fetch_one_token(
         "FAPIAO_TOKEN_STORE": "redis",
         "FAPIAO_REDIS_URL": redis_url,
         "FAPIAO_REDIS_PREFIX": prefix,
+        "FAPIAO_AUTH_SECRET": auth.TEST_AUTH_SECRET,
+        "FAPIAO_CALLERS": json.dumps([auth.caller("erp", ["shared"], ["read"], stored)]),
     }
     gateways = [await started("serve", env=env, ready="listening on") for _ in range(2)]
     try:
@@ -98,8 +101,8 @@ async def test_two_gateway_processes_sharing_redis_fetch_one_token(
             ),
         )
         async with (
-            grpc.aio.insecure_channel(addresses[0]) as a,
-            grpc.aio.insecure_channel(addresses[1]) as b,
+            auth.channel(addresses[0], key) as a,
+            auth.channel(addresses[1], key) as b,
         ):
             stubs = [Stub(a), Stub(b)]
             replies = await asyncio.gather(*(stubs[n % 2].GetInvoice(request) for n in range(500)))

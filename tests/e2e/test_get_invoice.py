@@ -122,10 +122,12 @@ async def test_unknown_card_id_is_not_found(stub: Stub) -> None:
             invoice_pb2.InvoiceRef(card_id="x", encrypt_code=" "),
             ["invoice.encrypt_code"],
         ),
+        # The account decides what the caller may do: without it nothing else is judged.
+        ("", invoice_pb2.InvoiceRef(card_id="", encrypt_code=""), ["account"]),
         (
-            "",
+            "sandbox",
             invoice_pb2.InvoiceRef(card_id="", encrypt_code=""),
-            ["account", "invoice.card_id", "invoice.encrypt_code"],
+            ["invoice.card_id", "invoice.encrypt_code"],
         ),
         ("sandbox", None, ["invoice"]),
         (
@@ -163,13 +165,13 @@ async def test_invalid_requests_never_reach_wechat(stub: Stub, sandbox) -> None:
 @pytest.mark.parametrize(
     ("rpc", "message"),
     [
-        ("GetInvoices", invoice_service_pb2.GetInvoicesRequest()),
-        ("UpdateStatus", invoice_service_pb2.UpdateStatusRequest()),
-        ("UpdateStatusBatch", invoice_service_pb2.UpdateStatusBatchRequest()),
-        ("SignJsapi", invoice_service_pb2.SignJsapiRequest()),
-        ("IssueImportQr", invoice_service_pb2.IssueImportQrRequest()),
-        ("ImportInvoices", invoice_service_pb2.ImportInvoicesRequest()),
-        ("SearchInvoices", invoice_service_pb2.SearchInvoicesRequest()),
+        ("GetInvoices", invoice_service_pb2.GetInvoicesRequest(account="sandbox")),
+        ("UpdateStatus", invoice_service_pb2.UpdateStatusRequest(account="sandbox")),
+        ("UpdateStatusBatch", invoice_service_pb2.UpdateStatusBatchRequest(account="sandbox")),
+        ("SignJsapi", invoice_service_pb2.SignJsapiRequest(account="sandbox")),
+        ("IssueImportQr", invoice_service_pb2.IssueImportQrRequest(account="sandbox")),
+        ("ImportInvoices", invoice_service_pb2.ImportInvoicesRequest(account="sandbox")),
+        ("SearchInvoices", invoice_service_pb2.SearchInvoicesRequest(account="sandbox")),
     ],
 )
 async def test_rpcs_of_later_work_are_unimplemented_and_say_what_is_missing(

@@ -31,6 +31,10 @@ async def grpcurl(*args: str) -> tuple[int, str]:
     return process.returncode or 0, out.decode()
 
 
+def bearer(gateway: Gateway) -> tuple[str, str]:
+    return "-H", f"authorization: Bearer {gateway.callers.development_key}"
+
+
 async def test_health_reports_serving(channel: grpc.aio.Channel) -> None:
     health = health_pb2_grpc.HealthStub(channel)
     for service in ("", "fapiao.v1.InvoiceService"):
@@ -81,7 +85,12 @@ async def test_grpcurl_health_and_get_invoice(gateway: Gateway) -> None:
         "invoice": {"card_id": DAIRY.card_id, "encrypt_code": DAIRY.encrypt_code},
     }
     code, out = await grpcurl(
-        "-plaintext", "-d", json.dumps(body), gateway.address, "fapiao.v1.InvoiceService/GetInvoice"
+        "-plaintext",
+        *bearer(gateway),
+        "-d",
+        json.dumps(body),
+        gateway.address,
+        "fapiao.v1.InvoiceService/GetInvoice",
     )
     assert code == 0, out
     reply = json.loads(out)
@@ -93,6 +102,7 @@ async def test_grpcurl_decodes_error_details(gateway: Gateway) -> None:
     missing = {"account": "sandbox", "invoice": {"card_id": "pNoSuchCard", "encrypt_code": "x"}}
     code, out = await grpcurl(
         "-plaintext",
+        *bearer(gateway),
         "-d",
         json.dumps(missing),
         gateway.address,
@@ -105,6 +115,7 @@ async def test_grpcurl_decodes_error_details(gateway: Gateway) -> None:
     empty = {"account": "sandbox", "invoice": {"card_id": "", "encrypt_code": "x"}}
     code, out = await grpcurl(
         "-plaintext",
+        *bearer(gateway),
         "-d",
         json.dumps(empty),
         gateway.address,
@@ -219,3 +230,16 @@ async def test_a_busy_port_is_a_clear_error_not_a_traceback(gateway: Gateway) ->
     assert process.returncode == 2
     assert f"cannot listen on {gateway.address}" in err.decode()
     assert "Traceback" not in err.decode()
+
+
+async def test_grpcurl_without_a_key_is_unauthenticated_but_health_is_open(
+    gateway: Gateway,
+) -> None:
+    body = {"account": "sandbox", "invoice": {"card_id": DAIRY.card_id, "encrypt_code": "x"}}
+    code, out = await grpcurl(
+        "-plaintext", "-d", json.dumps(body), gateway.address, "fapiao.v1.InvoiceService/GetInvoice"
+    )
+    assert code != 0
+    assert "Code: Unauthenticated" in out and "CREDENTIAL_INVALID" in out
+    code, out = await grpcurl("-plaintext", gateway.address, "grpc.health.v1.Health/Check")
+    assert code == 0, out

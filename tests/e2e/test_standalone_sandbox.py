@@ -12,6 +12,7 @@ from fapiao_gateway.sandbox import seed
 
 from tests.conftest import gateway_settings
 from tests.rpc import Stub, failure_of
+from tests.support import auth
 from tests.support.processes import standalone_sandbox
 
 INVOICE = seed.invoices()[0]
@@ -19,6 +20,19 @@ REQUEST = invoice_service_pb2.GetInvoiceRequest(
     account="hq",
     invoice=invoice_pb2.InvoiceRef(card_id=INVOICE.card_id, encrypt_code=INVOICE.encrypt_code),
 )
+
+
+KEY, STORED = auth.new_key()
+CALLERS = {
+    "auth_secret": auth.TEST_AUTH_SECRET,
+    "callers": [auth.caller("erp", ["hq"], ["read"], STORED)],
+}
+
+
+@pytest.fixture
+async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
+    async with auth.channel(gateway.address, KEY) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -37,7 +51,7 @@ async def gateway(sandbox_url: str) -> AsyncIterator[Gateway]:
             "base_url": sandbox_url,
         }
     ]
-    running = await start_gateway(gateway_settings(sandbox=False, accounts=accounts))
+    running = await start_gateway(gateway_settings(sandbox=False, accounts=accounts, **CALLERS))
     assert running.settings.upstream.http_client == "aiohttp"
     yield running
     await running.stop(0)
@@ -76,9 +90,9 @@ async def test_faults_injected_over_http_reach_the_caller(stub: Stub, sandbox_ur
 
 async def test_an_unreachable_wechat_is_unavailable() -> None:
     accounts = [{"appid": "wxdead", "secret": "s", "alias": "hq", "base_url": "http://127.0.0.1:9"}]
-    running = await start_gateway(gateway_settings(sandbox=False, accounts=accounts))
+    running = await start_gateway(gateway_settings(sandbox=False, accounts=accounts, **CALLERS))
     try:
-        async with grpc.aio.insecure_channel(running.address) as channel:
+        async with auth.channel(running.address, KEY) as channel:
             failure = await failure_of(Stub(channel).GetInvoice(REQUEST))
         assert failure.code is grpc.StatusCode.UNAVAILABLE
         assert failure.info.reason == "WECHAT_UNREACHABLE"

@@ -12,6 +12,7 @@ from fapiao_gateway.sandbox.faults import FaultKind
 
 from tests.conftest import GatewayFactory
 from tests.rpc import Stub, failure_of
+from tests.support import auth
 
 INVOICES = seed.invoices()[:6]
 
@@ -60,7 +61,7 @@ async def test_classic_token_endpoint_is_selectable_per_account(
         },
     ]
     gateway = await make_gateway(accounts=accounts)
-    async with grpc.aio.insecure_channel(gateway.address) as channel:
+    async with auth.channel(gateway.address, gateway.callers.development_key) as channel:
         stub = Stub(channel)
         await asyncio.gather(*(stub.GetInvoice(request(n, "classic")) for n in range(100)))
     assert sandbox.emulator.stats.count("token", seed.PRIMARY.appid) == 1
@@ -116,7 +117,7 @@ async def test_retries_stop_at_the_callers_deadline(
     )
     gateway = await make_gateway(upstream=slow_retries)
     sandbox.inject("getinvoiceinfo", FaultKind.ERRCODE, -1, times=0)
-    async with grpc.aio.insecure_channel(gateway.address) as channel:
+    async with auth.channel(gateway.address, gateway.callers.development_key) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as failed:
             await Stub(channel).GetInvoice(request(), timeout=0.4)
     assert failed.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED

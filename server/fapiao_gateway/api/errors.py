@@ -6,11 +6,9 @@ RetryInfo. Anything unexpected is logged with a correlation id and leaves as INT
 that id, never with a stack trace or a secret.
 """
 
-import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -107,35 +105,3 @@ def unexpected(exc: BaseException) -> Internal:
         reason="INTERNAL_ERROR",
         metadata={"correlation_id": correlation_id},
     )
-
-
-RequestT = TypeVar("RequestT")
-ResponseT = TypeVar("ResponseT")
-SelfT = TypeVar("SelfT")
-Handler = Callable[[SelfT, RequestT, grpc.aio.ServicerContext[Any, Any]], Awaitable[ResponseT]]
-
-
-def rpc_errors(method: Handler[SelfT, RequestT, ResponseT]) -> Handler[SelfT, RequestT, ResponseT]:
-    """Wraps a servicer method: domain errors become rich statuses, surprises INTERNAL."""
-
-    @functools.wraps(method)
-    async def wrapper(
-        self: SelfT, request: RequestT, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> ResponseT:
-        try:
-            return await method(self, request, context)
-        except grpc.aio.AbortError:
-            raise
-        except GatewayError as error:
-            log.info(
-                "rpc=%s code=%s reason=%s metadata=%s",
-                method.__name__,
-                error.kind.value,
-                error.reason,
-                error.metadata,
-            )
-            await abort_with(context, error)
-        except Exception as exc:
-            await abort_with(context, unexpected(exc))
-
-    return wrapper

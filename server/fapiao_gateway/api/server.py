@@ -5,10 +5,11 @@ google.rpc error detail types, which are in the default descriptor pool because
 api.errors imports them: grpcurl prints BadRequest & co. decoded.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
-from fapiao.v1 import invoice_service_pb2, invoice_service_pb2_grpc
+from fapiao.v1 import invoice_service_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -32,10 +33,20 @@ class GrpcServer:
         await self.server.stop(grace)
 
 
+@dataclass(frozen=True)
+class ServerTls:
+    """PEM bytes for TLS; with `client_ca`, clients must present a certificate it signed."""
+
+    cert_chain: bytes
+    private_key: bytes = field(repr=False)
+    client_ca: bytes | None = None
+
+
 async def start_grpc_server(
-    servicer: invoice_service_pb2_grpc.InvoiceServiceServicer,
+    service: "grpc.GenericRpcHandler[Any, Any]",
     *,
     listen: str,
+    tls: ServerTls | None = None,
     max_receive_message_bytes: int,
     max_send_message_bytes: int,
     reuse_port: bool = False,
@@ -48,14 +59,22 @@ async def start_grpc_server(
             ("grpc.so_reuseport", 1 if reuse_port else 0),
         ]
     )
-    invoice_service_pb2_grpc.add_InvoiceServiceServicer_to_server(servicer, server)
+    server.add_generic_rpc_handlers((service,))
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     try:
-        port = server.add_insecure_port(listen)
+        if tls is None:
+            port = server.add_insecure_port(listen)
+        else:
+            credentials = grpc.ssl_server_credentials(
+                [(tls.private_key, tls.cert_chain)],
+                root_certificates=tls.client_ca,
+                require_client_auth=tls.client_ca is not None,
+            )
+            port = server.add_secure_port(listen, credentials)
     except RuntimeError:
         port = 0
     if port == 0:

@@ -1,24 +1,20 @@
-"""fapiao.v1.InvoiceService: decode and validate, call a use case, encode. Nothing else."""
+"""fapiao.v1.InvoiceService: authorize, validate, call a use case, encode. Nothing else.
 
-from typing import Any, NoReturn
+Methods take the decoded request and the RequestContext (caller, deadline) that api.handlers
+built; they never see gRPC itself. Permission is checked before the request is looked at.
+"""
 
-import grpc
+from typing import NoReturn
+
 from fapiao.v1 import invoice_service_pb2 as pb
-from fapiao.v1 import invoice_service_pb2_grpc as pb_grpc
 
 from fapiao_gateway.api import convert
-from fapiao_gateway.api.errors import rpc_errors
 from fapiao_gateway.api.validation import Violations
-from fapiao_gateway.domain.context import Deadline, RequestContext
+from fapiao_gateway.domain.callers import Operation
+from fapiao_gateway.domain.context import RequestContext
 from fapiao_gateway.domain.errors import Unimplemented
+from fapiao_gateway.services.access import AccessPolicy
 from fapiao_gateway.services.invoices import InvoiceReader
-
-Context = grpc.aio.ServicerContext[Any, Any]
-
-
-def request_context(context: Context) -> RequestContext:
-    """The use case's view of the call: its deadline (None when the caller set none)."""
-    return RequestContext(deadline=Deadline.after(context.time_remaining()))
 
 
 def _not_yet(rpc: str, needs: str) -> NoReturn:
@@ -29,61 +25,59 @@ def _not_yet(rpc: str, needs: str) -> NoReturn:
     )
 
 
-class InvoiceServicer(pb_grpc.InvoiceServiceServicer):
+class InvoiceServicer:
     """The gRPC face of the gateway's use cases."""
 
-    def __init__(self, reader: InvoiceReader) -> None:
+    def __init__(self, access: AccessPolicy, reader: InvoiceReader) -> None:
+        self._access = access
         self._reader = reader
 
-    @rpc_errors
     async def GetInvoice(
-        self, request: pb.GetInvoiceRequest, context: Context
+        self, request: pb.GetInvoiceRequest, ctx: RequestContext
     ) -> pb.GetInvoiceResponse:
+        account = self._access.authorize(ctx, Operation.READ, request.account)
         check = Violations()
-        account = check.account(request.account)
         ref = check.ref("invoice", request.invoice, present=request.HasField("invoice"))
         check.raise_if_any()
-        invoice = await self._reader.get_invoice(account, ref, request_context(context))
+        invoice = await self._reader.get_invoice(ctx, account, ref)
         return pb.GetInvoiceResponse(invoice=convert.invoice_to_proto(invoice))
 
-    @rpc_errors
     async def GetInvoices(
-        self, request: pb.GetInvoicesRequest, context: Context
+        self, request: pb.GetInvoicesRequest, ctx: RequestContext
     ) -> pb.GetInvoicesResponse:
+        self._access.authorize(ctx, Operation.READ, request.account)
         _not_yet("GetInvoices", "batch reads with per-invoice reporting")
 
-    @rpc_errors
     async def UpdateStatus(
-        self, request: pb.UpdateStatusRequest, context: Context
+        self, request: pb.UpdateStatusRequest, ctx: RequestContext
     ) -> pb.UpdateStatusResponse:
         _not_yet("UpdateStatus", "idempotent status updates with an audit trail")
 
-    @rpc_errors
     async def UpdateStatusBatch(
-        self, request: pb.UpdateStatusBatchRequest, context: Context
+        self, request: pb.UpdateStatusBatchRequest, ctx: RequestContext
     ) -> pb.UpdateStatusBatchResponse:
         _not_yet("UpdateStatusBatch", "idempotent status updates with an audit trail")
 
-    @rpc_errors
     async def SignJsapi(
-        self, request: pb.SignJsapiRequest, context: Context
+        self, request: pb.SignJsapiRequest, ctx: RequestContext
     ) -> pb.SignJsapiResponse:
+        self._access.authorize(ctx, Operation.SIGN, request.account)
         _not_yet("SignJsapi", "the JS-API signing service")
 
-    @rpc_errors
     async def IssueImportQr(
-        self, request: pb.IssueImportQrRequest, context: Context
+        self, request: pb.IssueImportQrRequest, ctx: RequestContext
     ) -> pb.IssueImportQrResponse:
+        self._access.authorize(ctx, Operation.ISSUE_QR, request.account)
         _not_yet("IssueImportQr", "import QR codes and import sessions in the ledger")
 
-    @rpc_errors
     async def ImportInvoices(
-        self, request: pb.ImportInvoicesRequest, context: Context
+        self, request: pb.ImportInvoicesRequest, ctx: RequestContext
     ) -> pb.ImportInvoicesResponse:
+        self._access.authorize(ctx, Operation.IMPORT, request.account)
         _not_yet("ImportInvoices", "the ledger of imported invoices")
 
-    @rpc_errors
     async def SearchInvoices(
-        self, request: pb.SearchInvoicesRequest, context: Context
+        self, request: pb.SearchInvoicesRequest, ctx: RequestContext
     ) -> pb.SearchInvoicesResponse:
+        self._access.authorize(ctx, Operation.READ, request.account)
         _not_yet("SearchInvoices", "the ledger of imported invoices")

@@ -3,6 +3,8 @@
 import time
 from dataclasses import dataclass
 
+from fapiao_gateway.domain.callers import Caller
+
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
@@ -34,6 +36,11 @@ class Deadline:
 
 @dataclass(frozen=True, slots=True)
 class RequestContext:
-    """Per-call facts a use case needs beyond its arguments."""
+    """Per-call facts a use case needs beyond its arguments: who calls, and until when.
 
+    The caller travels with every use case call, so the accounts it may use bound everything
+    the use case reads, changes and records.
+    """
+
+    caller: Caller
     deadline: Deadline = Deadline()

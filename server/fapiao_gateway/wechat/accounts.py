@@ -6,7 +6,6 @@ from enum import StrEnum
 
 from pydantic import SecretStr
 
-from fapiao_gateway.domain.errors import FieldViolation, invalid_fields
 from fapiao_gateway.wechat.platforms import PLATFORMS, Platform
 
 
@@ -50,14 +49,9 @@ class AccountRegistry:
                     raise ValueError(f"account name {name!r} is configured twice")
                 self._by_name[name] = account
 
-    def resolve(self, name: str) -> Account:
-        """The account called `name`; INVALID_ARGUMENT naming the field when there is none."""
-        account = self._by_name.get(name)
-        if account is None:
-            raise invalid_fields(
-                [FieldViolation("account", f"No WeChat account {name!r} is configured.")]
-            )
-        return account
+    def find(self, name: str) -> Account | None:
+        """The account called `name` (appid or alias), if one is configured."""
+        return self._by_name.get(name)
 
     def __iter__(self) -> "Iterable[Account]":
         return iter({id(a): a for a in self._by_name.values()}.values())

@@ -1,0 +1,1 @@
+"""Caller authentication: API keys (stored hashed) and mutual-TLS identities."""

@@ -1,0 +1,55 @@
+"""The one way to an Account: through the caller's permissions (AIP-193: checked first).
+
+Use cases never look accounts up themselves; they receive the Account this policy handed out
+for the caller in the RequestContext, so a caller cannot reach another tenant's account.
+"""
+
+import logging
+
+from fapiao_gateway.domain.callers import Operation
+from fapiao_gateway.domain.context import RequestContext
+from fapiao_gateway.domain.errors import FieldViolation, PermissionDenied, invalid_fields
+from fapiao_gateway.wechat.accounts import Account, AccountRegistry
+
+log = logging.getLogger("fapiao_gateway.access")
+
+
+class AccessPolicy:
+    """Decides whether the caller may do `operation` for the named account."""
+
+    def __init__(self, accounts: AccountRegistry) -> None:
+        self._accounts = accounts
+
+    def authorize(self, ctx: RequestContext, operation: Operation, account_name: str) -> Account:
+        """The account, if the caller may use it for `operation`; PERMISSION_DENIED otherwise.
+
+        An account the caller may not use is refused the same way whether or not it exists.
+        A missing name is INVALID_ARGUMENT (it reveals nothing); an unknown name is
+        INVALID_ARGUMENT only for callers allowed every account.
+        """
+        if not account_name.strip():
+            raise invalid_fields([FieldViolation("account", "Required; must not be empty.")])
+        account = self._accounts.find(account_name)
+        names = (account_name,) if account is None else (account_name, account.appid, account.alias)
+        caller = ctx.caller
+        if not caller.may(operation) or not caller.may_use(*names):
+            log.warning(
+                "permission denied caller=%s operation=%s account=%s",
+                caller.name,
+                operation.value,
+                account_name,
+            )
+            raise PermissionDenied(
+                f"Caller {caller.name!r} may not {operation.value} for account {account_name!r}.",
+                reason="PERMISSION_DENIED",
+                metadata={
+                    "caller": caller.name,
+                    "operation": operation.value,
+                    "account": account_name,
+                },
+            )
+        if account is None:
+            raise invalid_fields(
+                [FieldViolation("account", f"No WeChat account {account_name!r} is configured.")]
+            )
+        return account
