@@ -7,7 +7,7 @@ PY      := $(VENV)/bin/python
 PYSTAMP := $(VENV)/.installed
 JSSTAMP := node_modules/.installed
 
-.PHONY: setup serve test generate lint fmt lock
+.PHONY: setup serve test fuzz generate lint fmt lock
 
 setup: $(PYSTAMP) $(JSSTAMP)
 
@@ -31,6 +31,10 @@ serve: $(PYSTAMP)
 ## The whole test suite: codegen freshness, buf lint/format, ruff, mypy, unit, sandbox, end to end.
 test: setup
 	$(VENV)/bin/pytest -n 2
+
+## A long property-based run of malformed requests against every RPC (the suite runs a short one).
+fuzz: setup
+	FAPIAO_FUZZ_EXAMPLES=5000 $(VENV)/bin/pytest tests/e2e/test_fuzz.py
 
 ## Regenerate the committed clients from proto/.
 generate: setup

@@ -83,6 +83,7 @@ async def test_a_configured_caller_reads(gateway: Gateway) -> None:
         f"Token {ERP_KEY}",
         "Bearer " + "x" * 5000,
     ],
+    ids=["none", "bearer-alone", "unknown-key", "basic", "one-digit-off", "wrong-scheme", "huge"],
 )
 async def test_missing_or_bad_credentials_are_unauthenticated_and_change_nothing(
     gateway: Gateway, sandbox: Sandbox, authorization: str | None
