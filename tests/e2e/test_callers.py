@@ -279,3 +279,44 @@ async def test_sighup_reloads_callers_from_the_config_file(
     finally:
         process.terminate()
         await process.wait()
+
+
+@pytest.mark.parametrize(
+    ("rpc", "request_", "operation"),
+    [
+        (
+            "UpdateStatus",
+            invoice_service_pb2.UpdateStatusRequest(
+                account="sandbox", status=invoice_pb2.REIMBURSE_STATUS_LOCK
+            ),
+            "lock",
+        ),
+        (
+            "UpdateStatus",
+            invoice_service_pb2.UpdateStatusRequest(
+                account="sandbox", status=invoice_pb2.REIMBURSE_STATUS_INIT
+            ),
+            "unlock",
+        ),
+        (
+            "UpdateStatusBatch",
+            invoice_service_pb2.UpdateStatusBatchRequest(
+                account="sandbox", status=invoice_pb2.REIMBURSE_STATUS_CLOSURE
+            ),
+            "write_off",
+        ),
+        (
+            "ImportInvoices",
+            invoice_service_pb2.ImportInvoicesRequest(account="sandbox", lock=True),
+            "lock",
+        ),
+        ("IssueImportQr", invoice_service_pb2.IssueImportQrRequest(account="sandbox"), "issue_qr"),
+    ],
+)
+async def test_each_operation_needs_its_own_permission(
+    gateway: Gateway, rpc: str, request_, operation: str
+) -> None:
+    # The erp caller may read and import on "sandbox", nothing else.
+    failure = await refused_as(gateway, ERP_KEY, request_, rpc)
+    assert failure.code is grpc.StatusCode.PERMISSION_DENIED
+    assert failure.info.metadata["operation"] == operation

@@ -20,8 +20,8 @@ class AccessPolicy:
     def __init__(self, accounts: AccountRegistry) -> None:
         self._accounts = accounts
 
-    def authorize(self, ctx: RequestContext, operation: Operation, account_name: str) -> Account:
-        """The account, if the caller may use it for `operation`; PERMISSION_DENIED otherwise.
+    def authorize(self, ctx: RequestContext, account_name: str, *operations: Operation) -> Account:
+        """The account, if the caller may use it for every operation; PERMISSION_DENIED otherwise.
 
         An account the caller may not use is refused the same way whether or not it exists.
         A missing name is INVALID_ARGUMENT (it reveals nothing); an unknown name is
@@ -32,21 +32,19 @@ class AccessPolicy:
         account = self._accounts.find(account_name)
         names = (account_name,) if account is None else (account_name, account.appid, account.alias)
         caller = ctx.caller
-        if not caller.may(operation) or not caller.may_use(*names):
+        refused = [op.value for op in operations if not caller.may(op)]
+        if refused or not caller.may_use(*names):
+            what = ",".join(refused or [op.value for op in operations])
             log.warning(
                 "permission denied caller=%s operation=%s account=%s",
                 caller.name,
-                operation.value,
+                what,
                 account_name,
             )
             raise PermissionDenied(
-                f"Caller {caller.name!r} may not {operation.value} for account {account_name!r}.",
+                f"Caller {caller.name!r} may not {what} for account {account_name!r}.",
                 reason="PERMISSION_DENIED",
-                metadata={
-                    "caller": caller.name,
-                    "operation": operation.value,
-                    "account": account_name,
-                },
+                metadata={"caller": caller.name, "operation": what, "account": account_name},
             )
         if account is None:
             raise invalid_fields(
