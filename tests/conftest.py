@@ -1,5 +1,6 @@
 """Fixtures shared by the suite: a sandbox, a real gateway on 127.0.0.1:0, its client."""
 
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
@@ -21,7 +22,9 @@ FAST_UPSTREAM = UpstreamSettings(
 
 
 def gateway_settings(**overrides: object) -> Settings:
+    """Settings for a test gateway: sandbox, any free port, fast retries, its own SQLite file."""
     options: dict[str, object] = {
+        "database_url": f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='fapiao-ledger-')}/ledger.db",
         "sandbox": True,
         "listen": "127.0.0.1:0",
         "upstream": FAST_UPSTREAM,

@@ -19,10 +19,14 @@ from fapiao_gateway.auth.directory import CallerDirectory, CallerEntry
 from fapiao_gateway.auth.keys import StoredKey, create_key
 from fapiao_gateway.config import Settings
 from fapiao_gateway.domain.callers import ANY, Caller
+from fapiao_gateway.ledger.engine import create_engine, migrate
+from fapiao_gateway.ledger.store import Ledger
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 from fapiao_gateway.sandbox.transport import IN_PROCESS_BASE_URL, in_process_transport
 from fapiao_gateway.services.access import AccessPolicy
+from fapiao_gateway.services.imports import InvoiceImporter
 from fapiao_gateway.services.invoices import InvoiceReader
+from fapiao_gateway.services.search import InvoiceSearch
 from fapiao_gateway.wechat.accounts import Account, AccountRegistry
 from fapiao_gateway.wechat.aiohttp_transport import AiohttpTransport
 from fapiao_gateway.wechat.client import WeChatInvoices
@@ -173,9 +177,19 @@ async def start_gateway(settings: Settings, *, sandbox: Sandbox | None = None) -
     cache = CredentialCache(store, margin=up.credential_margin_seconds)
     tokens = AccessTokens(upstream, cache, fetch_timeout=up.token_fetch_timeout_seconds)
     accounts = AccountRegistry(_accounts(settings, sandbox))
-    servicer = InvoiceServicer(AccessPolicy(accounts), InvoiceReader(WeChatInvoices(tokens)))
+    engine = create_engine(settings.database_url)
+    closers.append(engine.dispose)
+    ledger = Ledger(engine)
+    wechat = WeChatInvoices(tokens, batch_size=up.batch_size)
+    servicer = InvoiceServicer(
+        AccessPolicy(accounts),
+        InvoiceReader(wechat),
+        InvoiceImporter(wechat, ledger, lock_batch_size=up.batch_size),
+        InvoiceSearch(ledger),
+    )
     service = invoice_service_handler(servicer, lambda: callers.directory)
     try:
+        await migrate(engine)
         server = await start_grpc_server(
             service,
             listen=settings.listen,

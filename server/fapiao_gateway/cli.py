@@ -127,6 +127,23 @@ Stored form (add it to the caller's `keys` in the configuration, then reload wit
   {stored}""")
 
 
+def migrate_command(args: argparse.Namespace) -> None:
+    """Brings the ledger database to the newest schema (serve also does this at start)."""
+    from fapiao_gateway.ledger.engine import create_engine, migrate
+
+    settings = load_settings(args.config)
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("ledger database is at the newest schema")
+
+
 def run_sandbox(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -149,6 +166,8 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--config", help="TOML config file (also $FAPIAO_CONFIG_FILE)")
     key_cmd = commands.add_parser("create-key", help="make an API key for a caller")
     key_cmd.add_argument("--config", help="TOML config file (also $FAPIAO_CONFIG_FILE)")
+    migrate_cmd = commands.add_parser("migrate", help="bring the ledger database schema up to date")
+    migrate_cmd.add_argument("--config", help="TOML config file (also $FAPIAO_CONFIG_FILE)")
     sandbox_cmd = commands.add_parser("sandbox", help="run the WeChat emulator standalone")
     sandbox_cmd.add_argument("--host", default="127.0.0.1")
     sandbox_cmd.add_argument("--port", type=int, default=8081)
@@ -162,5 +181,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(serve(args))
     elif args.command == "create-key":
         create_key_command(args)
+    elif args.command == "migrate":
+        migrate_command(args)
     else:
         run_sandbox(args)

@@ -92,6 +92,8 @@ class UpstreamSettings(BaseModel):
     #: The HTTP client under the adapter: aiohttp measured 1.8-5.8x httpx (see
     #: wechat/aiohttp_transport.py); httpx is there for proxies or TLS setups only it handles.
     http_client: Literal["aiohttp", "httpx"] = "aiohttp"
+    #: Most invoices per getinvoicebatch / updatestatusbatch call (WeChat publishes no limit).
+    batch_size: int = Field(50, ge=1, le=500)
     max_connections: int = Field(100, ge=1)
     max_keepalive_connections: int = Field(20, ge=0)
 
@@ -108,6 +110,9 @@ class Settings(BaseSettings):
     #: Run against the built-in WeChat emulator (in process, seeded, no credentials).
     sandbox: bool = False
     accounts: list[AccountSettings] = Field(default_factory=list)
+    #: The ledger of imported invoices: SQLite (embedded, one process) by default, or
+    #: postgresql+asyncpg://user@host/db for several replicas.
+    database_url: str = "sqlite+aiosqlite:///var/fapiao-gateway.db"
     #: Who may call. Outside sandbox mode the gateway refuses to start without one.
     callers: list[CallerSettings] = Field(default_factory=list)
     #: The server secret API key hashes are keyed with (e.g. `openssl rand -hex 32`).

@@ -4,10 +4,12 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 from redis.asyncio import Redis
 
 REDIS_URL = os.environ.get("FAPIAO_TEST_REDIS_URL", "")
+POSTGRES_URL = os.environ.get("FAPIAO_TEST_POSTGRES_URL", "")
 
 
 @pytest.fixture
@@ -31,3 +33,26 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 def prefix() -> str:
     """A key prefix of this test's own, so tests and runs never share tokens."""
     return f"fapiao-test:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
+    """A fresh, empty ledger database on each backend: a SQLite file, or a PostgreSQL
+    database created for this test and dropped after it."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/ledger.db"
+        return
+    if not POSTGRES_URL:
+        pytest.skip(
+            "needs a real PostgreSQL: set FAPIAO_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test "
+            "(.ci/run sets it) to run the ledger suite on PostgreSQL too"
+        )
+    admin = await asyncpg.connect(POSTGRES_URL)
+    name = f"fapiao_test_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        yield f"{base}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

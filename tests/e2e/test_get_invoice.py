@@ -170,8 +170,6 @@ async def test_invalid_requests_never_reach_wechat(stub: Stub, sandbox) -> None:
         ("UpdateStatusBatch", invoice_service_pb2.UpdateStatusBatchRequest(account="sandbox")),
         ("SignJsapi", invoice_service_pb2.SignJsapiRequest(account="sandbox")),
         ("IssueImportQr", invoice_service_pb2.IssueImportQrRequest(account="sandbox")),
-        ("ImportInvoices", invoice_service_pb2.ImportInvoicesRequest(account="sandbox")),
-        ("SearchInvoices", invoice_service_pb2.SearchInvoicesRequest(account="sandbox")),
     ],
 )
 async def test_rpcs_of_later_work_are_unimplemented_and_say_what_is_missing(

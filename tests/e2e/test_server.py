@@ -243,3 +243,26 @@ async def test_grpcurl_without_a_key_is_unauthenticated_but_health_is_open(
     assert "Code: Unauthenticated" in out and "CREDENTIAL_INVALID" in out
     code, out = await grpcurl("-plaintext", gateway.address, "grpc.health.v1.Health/Check")
     assert code == 0, out
+
+
+async def test_migrate_command_creates_the_ledger_schema(tmp_path: Path) -> None:
+    database = tmp_path / "ledger.db"
+    env = {**os.environ, "FAPIAO_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fapiao_gateway",
+        "migrate",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, out.decode()
+    import sqlite3
+
+    with sqlite3.connect(database) as db:
+        tables = {
+            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+    assert {"imported_invoices", "alembic_version"} <= tables

@@ -1,10 +1,12 @@
 """Domain objects to protobuf messages and back. The only place both kinds meet."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fapiao.v1 import invoice_pb2
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 
+from fapiao_gateway.domain.imports import ImportedInvoice
 from fapiao_gateway.domain.invoice import Invoice, InvoiceLine, InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
 
@@ -35,6 +37,14 @@ def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     out = timestamp_pb2.Timestamp()
     out.FromDatetime(value)
     return out
+
+
+def optional_datetime(message: Message, field: str) -> datetime | None:
+    """A Timestamp field as an aware UTC datetime; None when the field is unset."""
+    if not message.HasField(field):
+        return None
+    value: timestamp_pb2.Timestamp = getattr(message, field)
+    return value.ToDatetime(tzinfo=UTC)
 
 
 def ref_to_proto(ref: InvoiceRef) -> invoice_pb2.InvoiceRef:
@@ -88,4 +98,15 @@ def invoice_to_proto(invoice: Invoice) -> invoice_pb2.Invoice:
         remarks=invoice.remarks,
         cashier=invoice.cashier,
         maker=invoice.maker,
+    )
+
+
+def imported_to_proto(imported: ImportedInvoice) -> invoice_pb2.ImportedInvoice:
+    return invoice_pb2.ImportedInvoice(
+        invoice=invoice_to_proto(imported.invoice),
+        biz_code=imported.biz_code,
+        imported_by=imported.imported_by,
+        import_time=timestamp(imported.import_time),
+        update_time=timestamp(imported.update_time),
+        account=imported.account,
     )

@@ -13,8 +13,14 @@ from fapiao_gateway.api.validation import Violations
 from fapiao_gateway.domain.callers import OPERATION_FOR_STATUS, Operation
 from fapiao_gateway.domain.context import RequestContext
 from fapiao_gateway.domain.errors import Unimplemented
+from fapiao_gateway.domain.imports import SearchFilters
 from fapiao_gateway.services.access import AccessPolicy
+from fapiao_gateway.services.imports import InvoiceImporter, new_biz_code
 from fapiao_gateway.services.invoices import InvoiceReader
+from fapiao_gateway.services.search import InvoiceSearch, page_size
+
+#: Most invoices one ImportInvoices call takes (a user picks a handful at a time).
+MAX_IMPORT_INVOICES = 100
 
 
 def _not_yet(rpc: str, needs: str) -> NoReturn:
@@ -36,9 +42,17 @@ def _status_operations(status: int) -> tuple[Operation, ...]:
 class InvoiceServicer:
     """The gRPC face of the gateway's use cases."""
 
-    def __init__(self, access: AccessPolicy, reader: InvoiceReader) -> None:
+    def __init__(
+        self,
+        access: AccessPolicy,
+        reader: InvoiceReader,
+        importer: InvoiceImporter,
+        search: InvoiceSearch,
+    ) -> None:
         self._access = access
         self._reader = reader
+        self._importer = importer
+        self._search = search
 
     async def GetInvoice(
         self, request: pb.GetInvoiceRequest, ctx: RequestContext
@@ -84,11 +98,51 @@ class InvoiceServicer:
         self, request: pb.ImportInvoicesRequest, ctx: RequestContext
     ) -> pb.ImportInvoicesResponse:
         lock = (Operation.LOCK,) if request.lock else ()
-        self._access.authorize(ctx, request.account, Operation.IMPORT, *lock)
-        _not_yet("ImportInvoices", "the ledger of imported invoices")
+        account = self._access.authorize(ctx, request.account, Operation.IMPORT, *lock)
+        check = Violations()
+        refs = check.refs("invoices", request.invoices, max_items=MAX_IMPORT_INVOICES)
+        biz_code = check.biz_code("biz_code", request.biz_code) or new_biz_code()
+        check.raise_if_any()
+        imported = await self._importer.import_invoices(
+            ctx, account, biz_code, refs, lock=request.lock
+        )
+        return pb.ImportInvoicesResponse(
+            biz_code=biz_code, invoices=[convert.imported_to_proto(i) for i in imported]
+        )
 
     async def SearchInvoices(
         self, request: pb.SearchInvoicesRequest, ctx: RequestContext
     ) -> pb.SearchInvoicesResponse:
-        self._access.authorize(ctx, request.account, Operation.READ)
-        _not_yet("SearchInvoices", "the ledger of imported invoices")
+        account = self._access.authorize(ctx, request.account, Operation.READ)
+        check = Violations()
+        if request.page_size < 0:
+            check.add("page_size", "Must not be negative.")
+        status = None
+        if request.status:
+            status = convert.status_from_proto(request.status)
+            if status is None:
+                check.add("status", f"Unknown status {request.status}.")
+        check.raise_if_any()
+
+        when = convert.optional_datetime
+        filters = SearchFilters(
+            account=account.appid,
+            biz_code=request.biz_code,
+            invoice_code=request.invoice_code,
+            invoice_number=request.invoice_number,
+            update_time_start=when(request, "update_time_start"),
+            update_time_end=when(request, "update_time_end"),
+            billing_time_start=when(request, "billing_time_start"),
+            billing_time_end=when(request, "billing_time_end"),
+            buyer_tax_numbers=tuple(request.buyer_tax_numbers),
+            seller_tax_numbers=tuple(request.seller_tax_numbers),
+            status=status,
+        )
+        page, token = await self._search.search(
+            filters, request.page_token, page_size(request.page_size)
+        )
+        return pb.SearchInvoicesResponse(
+            invoices=[convert.imported_to_proto(i) for i in page.invoices],
+            next_page_token=token,
+            total_size=page.total_size or 0,
+        )

@@ -1,8 +1,11 @@
 """Checks on request fields, collecting every violation so the caller fixes them in one go."""
 
+from collections.abc import Sequence
+
 from fapiao.v1 import invoice_pb2
 
 from fapiao_gateway.domain.errors import FieldViolation, invalid_fields
+from fapiao_gateway.domain.imports import BIZ_CODE_PATTERN
 from fapiao_gateway.domain.invoice import InvoiceRef
 
 #: Longest values accepted (WeChat's are far shorter; these stop abuse, not real data).
@@ -41,6 +44,33 @@ class Violations:
             f"{field}.encrypt_code", message.encrypt_code, max_chars=MAX_ENCRYPT_CODE_CHARS
         )
         return InvoiceRef(card_id, code)
+
+    def refs(
+        self, field: str, messages: Sequence[invoice_pb2.InvoiceRef], *, max_items: int
+    ) -> list[InvoiceRef]:
+        """A list of refs: at least one, at most `max_items`, each complete, no duplicates.
+        Violations name the index, e.g. "invoices[3].card_id"."""
+        if not messages:
+            self.add(field, "At least one invoice is required.")
+            return []
+        if len(messages) > max_items:
+            self.add(field, f"At most {max_items} invoices per call; got {len(messages)}.")
+            return []
+        refs: list[InvoiceRef] = []
+        seen: dict[InvoiceRef, int] = {}
+        for index, message in enumerate(messages):
+            ref = self.ref(f"{field}[{index}]", message, present=True)
+            if ref in seen and ref.card_id and ref.encrypt_code:
+                self.add(f"{field}[{index}]", f"Duplicate of {field}[{seen[ref]}].")
+            seen.setdefault(ref, index)
+            refs.append(ref)
+        return refs
+
+    def biz_code(self, field: str, value: str) -> str:
+        """An optional bizCode: empty, or 1-64 characters of [A-Za-z0-9_-]."""
+        if value and not BIZ_CODE_PATTERN.match(value):
+            self.add(field, "1-64 characters of A-Z, a-z, 0-9, '_' and '-'.")
+        return value
 
     def raise_if_any(self) -> None:
         if self.found:

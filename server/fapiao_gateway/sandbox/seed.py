@@ -316,7 +316,8 @@ def invoices() -> list[SandboxInvoice]:
 
 
 def synthetic(count: int, *, holder: str = ZHANG, start: int = 0) -> list[SandboxInvoice]:
-    """`count` plain INIT invoices of one holder, for load tests and large batches."""
+    """`count` plain INIT invoices of one holder, for load tests and large batches: one hour
+    apart, four invoice codes, three buyers and five sellers, so every search filter bites."""
     return [
         SandboxInvoice(
             card_id=f"pSyn{n:024d}",
@@ -328,11 +329,13 @@ def synthetic(count: int, *, holder: str = ZHANG, start: int = 0) -> list[Sandbo
                 "user_info": {
                     "fee": 1000 + n,
                     "title": "个人",
-                    "billing_time": 1700000000 + n,
+                    "billing_time": 1700000000 + 3600 * n,
                     "billing_no": f"{n:08d}",
-                    "billing_code": "011001900111",
+                    "billing_code": f"0110019001{n % 4}1",
                     "fee_without_tax": 943 + n,
                     "tax": 57,
+                    "buyer_number": f"91310000MA1BUYER{n % 3}",
+                    "seller_number": f"91440300MA5SELLER{n % 5}",
                 },
             },
         )

@@ -638,7 +638,7 @@ class ImportInvoicesRequest(_message.Message):
     """Also lock the invoices (INIT -> LOCK) as part of the import."""
     @_builtins.property
     def invoices(self) -> _containers.RepeatedCompositeFieldContainer[_invoice_pb2.InvoiceRef]:
-        """The invoices the user picked (choose_invoice_info), at least one."""
+        """The invoices the user picked (choose_invoice_info): 1 to 100, no duplicates."""
 
     def __init__(
         self,
@@ -785,7 +785,9 @@ class SearchInvoicesResponse(_message.Message):
     next_page_token: _builtins.str
     """Pass as page_token to get the next page; empty on the last page."""
     total_size: _builtins.int
-    """How many invoices match the filters in all pages."""
+    """How many invoices match the filters in all pages. Counted on the first page
+    only (empty page_token); 0 on later pages.
+    """
     @_builtins.property
     def invoices(self) -> _containers.RepeatedCompositeFieldContainer[_invoice_pb2.ImportedInvoice]:
         """The matching invoices, newest update first."""

@@ -170,7 +170,13 @@ class InvoiceServiceServicer:
 
     def ImportInvoices(self, request, context):
         """Fetches the invoices a user picked from WeChat, optionally locks them, and
-        stores them in the gateway's ledger under a bizCode. All or nothing.
+        stores them in the gateway's ledger under a bizCode. All or nothing: on any
+        failure nothing is stored and every lock the call took is released.
+        Importing again under the same bizCode changes nothing. An invoice another
+        bizCode holds while it is LOCK or CLOSURE (in a reimbursement process) is
+        ALREADY_EXISTS, with a ResourceInfo whose owner is "bizCode:<the other>";
+        an INIT invoice (e.g. unlocked after a rejection) moves to the new bizCode.
+        With lock, only INIT invoices can be locked (FAILED_PRECONDITION otherwise).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -82,7 +82,13 @@ class InvoiceServiceStub:
     """
     ImportInvoices: _grpc.UnaryUnaryMultiCallable[_invoice_service_pb2.ImportInvoicesRequest, _invoice_service_pb2.ImportInvoicesResponse]
     """Fetches the invoices a user picked from WeChat, optionally locks them, and
-    stores them in the gateway's ledger under a bizCode. All or nothing.
+    stores them in the gateway's ledger under a bizCode. All or nothing: on any
+    failure nothing is stored and every lock the call took is released.
+    Importing again under the same bizCode changes nothing. An invoice another
+    bizCode holds while it is LOCK or CLOSURE (in a reimbursement process) is
+    ALREADY_EXISTS, with a ResourceInfo whose owner is "bizCode:<the other>";
+    an INIT invoice (e.g. unlocked after a rejection) moves to the new bizCode.
+    With lock, only INIT invoices can be locked (FAILED_PRECONDITION otherwise).
     """
     SearchInvoices: _grpc.UnaryUnaryMultiCallable[_invoice_service_pb2.SearchInvoicesRequest, _invoice_service_pb2.SearchInvoicesResponse]
     """Searches the ledger of imported invoices, newest first, with paging."""
@@ -141,7 +147,13 @@ class InvoiceServiceAsyncStub(InvoiceServiceStub):
     """
     ImportInvoices: _aio.UnaryUnaryMultiCallable[_invoice_service_pb2.ImportInvoicesRequest, _invoice_service_pb2.ImportInvoicesResponse]  # type: ignore[assignment]
     """Fetches the invoices a user picked from WeChat, optionally locks them, and
-    stores them in the gateway's ledger under a bizCode. All or nothing.
+    stores them in the gateway's ledger under a bizCode. All or nothing: on any
+    failure nothing is stored and every lock the call took is released.
+    Importing again under the same bizCode changes nothing. An invoice another
+    bizCode holds while it is LOCK or CLOSURE (in a reimbursement process) is
+    ALREADY_EXISTS, with a ResourceInfo whose owner is "bizCode:<the other>";
+    an INIT invoice (e.g. unlocked after a rejection) moves to the new bizCode.
+    With lock, only INIT invoices can be locked (FAILED_PRECONDITION otherwise).
     """
     SearchInvoices: _aio.UnaryUnaryMultiCallable[_invoice_service_pb2.SearchInvoicesRequest, _invoice_service_pb2.SearchInvoicesResponse]  # type: ignore[assignment]
     """Searches the ledger of imported invoices, newest first, with paging."""
@@ -239,7 +251,13 @@ class InvoiceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_invoice_service_pb2.ImportInvoicesResponse, _abc.Awaitable[_invoice_service_pb2.ImportInvoicesResponse]]:
         """Fetches the invoices a user picked from WeChat, optionally locks them, and
-        stores them in the gateway's ledger under a bizCode. All or nothing.
+        stores them in the gateway's ledger under a bizCode. All or nothing: on any
+        failure nothing is stored and every lock the call took is released.
+        Importing again under the same bizCode changes nothing. An invoice another
+        bizCode holds while it is LOCK or CLOSURE (in a reimbursement process) is
+        ALREADY_EXISTS, with a ResourceInfo whose owner is "bizCode:<the other>";
+        an INIT invoice (e.g. unlocked after a rejection) moves to the new bizCode.
+        With lock, only INIT invoices can be locked (FAILED_PRECONDITION otherwise).
         """
 
     @_abc_1.abstractmethod
