@@ -3,7 +3,6 @@
 import asyncio
 import logging
 import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from fapiao_gateway.sandbox.app import Sandbox
 from tests.conftest import gateway_settings
 from tests.rpc import Failure, Stub, failure_of
 from tests.support import auth
+from tests.support.processes import run, started
 
 INVOICE = seed.invoices()[0]
 ERP_KEY, ERP_STORED = auth.new_key()
@@ -182,20 +182,6 @@ def test_bad_caller_config_is_refused(field: str, value: list[str], message: str
         settings({**ERP, field: value})
 
 
-async def run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fapiao_gateway",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 30)
-    return process.returncode or 0, out.decode(), err.decode()
-
-
 async def test_serve_without_callers_exits_with_a_reason() -> None:
     code, _, err = await run("serve", env={**os.environ, "FAPIAO_LISTEN": "127.0.0.1:0"})
     assert code == 2
@@ -238,22 +224,7 @@ async def test_sighup_reloads_callers_from_the_config_file(
         )
 
     write(ERP_STORED)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fapiao_gateway",
-        "serve",
-        "--config",
-        str(config),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    assert process.stdout is not None
-    banner = ""
-    while "SIGHUP" not in banner:
-        line = await asyncio.wait_for(process.stdout.readline(), 30)
-        assert line, banner
-        banner += line.decode()
+    process, banner = await started("serve", "--config", str(config), ready="SIGHUP")
     assert "DEVELOPMENT KEY" not in banner  # configured callers: no development key
     address = banner.split("listening on ")[1].split()[0]
 

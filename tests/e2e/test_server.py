@@ -17,6 +17,7 @@ from fapiao_gateway.sandbox import seed
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.rpc import Stub, failure_of
+from tests.support.processes import run, started
 
 GRPCURL = shutil.which("grpcurl") or str(Path(sys.executable).parent / "grpcurl")
 DAIRY = seed.invoices()[0]
@@ -172,22 +173,7 @@ async def test_an_unexpected_exception_is_internal_with_a_correlation_id(
 async def test_serve_sandbox_prints_working_commands_and_stops_on_sigterm(tmp_path: Path) -> None:
     """The README's main job: `fapiao-gateway serve --sandbox`, then SIGTERM."""
     env = {**os.environ, "FAPIAO_LISTEN": "127.0.0.1:0"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fapiao_gateway",
-        "serve",
-        "--sandbox",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-    )
-    assert process.stdout is not None
-    banner = ""
-    while "Ctrl-C" not in banner:
-        line = await asyncio.wait_for(process.stdout.readline(), 30)
-        assert line, banner
-        banner += line.decode()
+    process, banner = await started("serve", "--sandbox", env=env, ready="Ctrl-C")
     address = re.search(r"listening on (127\.0\.0\.1:\d+)", banner)
     assert address, banner
     assert "SANDBOX MODE" in banner
@@ -215,21 +201,12 @@ async def test_serve_sandbox_prints_working_commands_and_stops_on_sigterm(tmp_pa
 
 
 async def test_a_busy_port_is_a_clear_error_not_a_traceback(gateway: Gateway) -> None:
-    env = {**os.environ, "FAPIAO_LISTEN": gateway.address}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fapiao_gateway",
-        "serve",
-        "--sandbox",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
+    code, _, err = await run(
+        "serve", "--sandbox", env={**os.environ, "FAPIAO_LISTEN": gateway.address}
     )
-    _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 2
-    assert f"cannot listen on {gateway.address}" in err.decode()
-    assert "Traceback" not in err.decode()
+    assert code == 2
+    assert f"cannot listen on {gateway.address}" in err
+    assert "Traceback" not in err
 
 
 async def test_grpcurl_without_a_key_is_unauthenticated_but_health_is_open(
@@ -247,18 +224,10 @@ async def test_grpcurl_without_a_key_is_unauthenticated_but_health_is_open(
 
 async def test_migrate_command_creates_the_ledger_schema(tmp_path: Path) -> None:
     database = tmp_path / "ledger.db"
-    env = {**os.environ, "FAPIAO_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "fapiao_gateway",
-        "migrate",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
+    code, out, err = await run(
+        "migrate", env={**os.environ, "FAPIAO_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
     )
-    out, _ = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, out.decode()
+    assert code == 0, out + err
     import sqlite3
 
     with sqlite3.connect(database) as db:

@@ -37,6 +37,21 @@ async def started(
     return process, seen
 
 
+async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Runs `python -m fapiao_gateway ARGS` to the end: (exit code, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fapiao_gateway",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env or dict(os.environ),
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
 async def standalone_sandbox() -> AsyncIterator[str]:
     """`fapiao-gateway sandbox` on a free port; yields its base URL once it answers."""
     port = free_port()
