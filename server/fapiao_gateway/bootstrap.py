@@ -20,6 +20,7 @@ from fapiao_gateway.auth.keys import StoredKey, create_key
 from fapiao_gateway.config import Settings
 from fapiao_gateway.domain.callers import ANY, Caller
 from fapiao_gateway.ledger.engine import create_engine, migrate
+from fapiao_gateway.ledger.status_changes import StatusChangeStore
 from fapiao_gateway.ledger.store import Ledger
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 from fapiao_gateway.sandbox.transport import IN_PROCESS_BASE_URL, in_process_transport
@@ -27,6 +28,7 @@ from fapiao_gateway.services.access import AccessPolicy
 from fapiao_gateway.services.imports import InvoiceImporter
 from fapiao_gateway.services.invoices import InvoiceReader
 from fapiao_gateway.services.search import InvoiceSearch
+from fapiao_gateway.services.status import StatusUpdater
 from fapiao_gateway.wechat.accounts import Account, AccountRegistry
 from fapiao_gateway.wechat.aiohttp_transport import AiohttpTransport
 from fapiao_gateway.wechat.client import WeChatInvoices
@@ -183,9 +185,11 @@ async def start_gateway(settings: Settings, *, sandbox: Sandbox | None = None) -
     wechat = WeChatInvoices(tokens, batch_size=up.batch_size)
     servicer = InvoiceServicer(
         AccessPolicy(accounts),
-        InvoiceReader(wechat),
+        InvoiceReader(wechat, ledger),
         InvoiceImporter(wechat, ledger, lock_batch_size=up.batch_size),
         InvoiceSearch(ledger),
+        StatusUpdater(wechat, ledger, StatusChangeStore(engine)),
+        max_batch_update=up.batch_size,
     )
     service = invoice_service_handler(servicer, lambda: callers.directory)
     try:

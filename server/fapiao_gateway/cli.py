@@ -144,6 +144,50 @@ def migrate_command(args: argparse.Namespace) -> None:
     print("ledger database is at the newest schema")
 
 
+def audit_command(args: argparse.Namespace) -> None:
+    """Prints the status-change audit trail, newest first, one JSON object per line."""
+    from fapiao_gateway.ledger.engine import create_engine, migrate
+    from fapiao_gateway.ledger.status_changes import StatusChangeStore
+
+    settings = load_settings(args.config)
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            entries = await StatusChangeStore(engine).audit_trail(
+                accounts=args.account or (), request_id=args.request_id or "", limit=args.limit
+            )
+        finally:
+            await engine.dispose()
+        for entry in entries:
+            print(
+                json.dumps(
+                    {
+                        "time": entry.created.isoformat() if entry.created else "",
+                        "account": entry.account,
+                        "caller": entry.caller,
+                        "request_id": entry.request_id,
+                        "rpc": entry.rpc,
+                        "to": entry.to_status.value,
+                        "outcome": entry.outcome,
+                        "wechat_errcode": entry.wechat_errcode,
+                        "invoices": [
+                            {
+                                "card_id": ref.card_id,
+                                "encrypt_code": ref.encrypt_code,
+                                "from": s.value if s else "",
+                            }
+                            for ref, s in entry.invoices
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+
+    asyncio.run(run())
+
+
 def run_sandbox(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -168,6 +212,13 @@ def parser() -> argparse.ArgumentParser:
     key_cmd.add_argument("--config", help="TOML config file (also $FAPIAO_CONFIG_FILE)")
     migrate_cmd = commands.add_parser("migrate", help="bring the ledger database schema up to date")
     migrate_cmd.add_argument("--config", help="TOML config file (also $FAPIAO_CONFIG_FILE)")
+    audit_cmd = commands.add_parser(
+        "audit", help="print the status-change audit trail (JSON lines)"
+    )
+    audit_cmd.add_argument("--config", help="TOML config file (also $FAPIAO_CONFIG_FILE)")
+    audit_cmd.add_argument("--account", action="append", help="only this appid (repeatable)")
+    audit_cmd.add_argument("--request-id", help="only this request_id")
+    audit_cmd.add_argument("--limit", type=int, default=100)
     sandbox_cmd = commands.add_parser("sandbox", help="run the WeChat emulator standalone")
     sandbox_cmd.add_argument("--host", default="127.0.0.1")
     sandbox_cmd.add_argument("--port", type=int, default=8081)
@@ -183,5 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         create_key_command(args)
     elif args.command == "migrate":
         migrate_command(args)
+    elif args.command == "audit":
+        audit_command(args)
     else:
         run_sandbox(args)

@@ -165,9 +165,6 @@ async def test_invalid_requests_never_reach_wechat(stub: Stub, sandbox) -> None:
 @pytest.mark.parametrize(
     ("rpc", "message"),
     [
-        ("GetInvoices", invoice_service_pb2.GetInvoicesRequest(account="sandbox")),
-        ("UpdateStatus", invoice_service_pb2.UpdateStatusRequest(account="sandbox")),
-        ("UpdateStatusBatch", invoice_service_pb2.UpdateStatusBatchRequest(account="sandbox")),
         ("SignJsapi", invoice_service_pb2.SignJsapiRequest(account="sandbox")),
         ("IssueImportQr", invoice_service_pb2.IssueImportQrRequest(account="sandbox")),
     ],

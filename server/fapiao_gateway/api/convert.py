@@ -2,13 +2,14 @@
 
 from datetime import UTC, datetime
 
-from fapiao.v1 import invoice_pb2
+from fapiao.v1 import invoice_pb2, invoice_service_pb2
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from fapiao_gateway.domain.imports import ImportedInvoice
-from fapiao_gateway.domain.invoice import Invoice, InvoiceLine, InvoiceRef
+from fapiao_gateway.domain.invoice import Invoice, InvoiceLine, InvoiceRef, LookupFailure
 from fapiao_gateway.domain.status import ReimburseStatus
+from fapiao_gateway.domain.status_changes import StatusChange
 
 _STATUS_TO_PROTO = {
     ReimburseStatus.INIT: invoice_pb2.REIMBURSE_STATUS_INIT,
@@ -110,3 +111,29 @@ def imported_to_proto(imported: ImportedInvoice) -> invoice_pb2.ImportedInvoice:
         update_time=timestamp(imported.update_time),
         account=imported.account,
     )
+
+
+def change_to_proto(change: StatusChange) -> invoice_service_pb2.StatusChange:
+    return invoice_service_pb2.StatusChange(
+        ref=ref_to_proto(change.ref),
+        previous_status=(
+            status_to_proto(change.previous)
+            if change.previous
+            else invoice_pb2.REIMBURSE_STATUS_UNSPECIFIED
+        ),
+        status=status_to_proto(change.status),
+        change_time=timestamp(change.change_time),
+    )
+
+
+def lookup_to_proto(
+    ref: InvoiceRef, result: Invoice | LookupFailure
+) -> invoice_service_pb2.InvoiceLookup:
+    if isinstance(result, Invoice):
+        return invoice_service_pb2.InvoiceLookup(
+            ref=ref_to_proto(ref), invoice=invoice_to_proto(result)
+        )
+    failure = invoice_service_pb2.LookupFailure(
+        reason=result.reason, message=result.message, wechat_errcode=result.wechat_errcode
+    )
+    return invoice_service_pb2.InvoiceLookup(ref=ref_to_proto(ref), failure=failure)

@@ -18,9 +18,12 @@ from fapiao_gateway.services.access import AccessPolicy
 from fapiao_gateway.services.imports import InvoiceImporter, new_biz_code
 from fapiao_gateway.services.invoices import InvoiceReader
 from fapiao_gateway.services.search import InvoiceSearch, page_size
+from fapiao_gateway.services.status import StatusUpdater
 
 #: Most invoices one ImportInvoices call takes (a user picks a handful at a time).
 MAX_IMPORT_INVOICES = 100
+#: Most invoices one GetInvoices call reads (split into upstream batches).
+MAX_READ_INVOICES = 500
 
 
 def _not_yet(rpc: str, needs: str) -> NoReturn:
@@ -48,7 +51,12 @@ class InvoiceServicer:
         reader: InvoiceReader,
         importer: InvoiceImporter,
         search: InvoiceSearch,
+        updater: StatusUpdater,
+        *,
+        max_batch_update: int,
     ) -> None:
+        self._updater = updater
+        self._max_batch_update = max_batch_update
         self._access = access
         self._reader = reader
         self._importer = importer
@@ -67,20 +75,50 @@ class InvoiceServicer:
     async def GetInvoices(
         self, request: pb.GetInvoicesRequest, ctx: RequestContext
     ) -> pb.GetInvoicesResponse:
-        self._access.authorize(ctx, request.account, Operation.READ)
-        _not_yet("GetInvoices", "batch reads with per-invoice reporting")
+        account = self._access.authorize(ctx, request.account, Operation.READ)
+        check = Violations()
+        refs = check.refs("invoices", request.invoices, max_items=MAX_READ_INVOICES)
+        check.raise_if_any()
+        results = await self._reader.get_invoices(ctx, account, refs)
+        return pb.GetInvoicesResponse(
+            results=[convert.lookup_to_proto(ref, r) for ref, r in zip(refs, results, strict=True)]
+        )
 
     async def UpdateStatus(
         self, request: pb.UpdateStatusRequest, ctx: RequestContext
     ) -> pb.UpdateStatusResponse:
-        self._access.authorize(ctx, request.account, *_status_operations(request.status))
-        _not_yet("UpdateStatus", "idempotent status updates with an audit trail")
+        account = self._access.authorize(ctx, request.account, *_status_operations(request.status))
+        check = Violations()
+        request_id = check.request_id(request.request_id)
+        ref = check.ref("invoice", request.invoice, present=request.HasField("invoice"))
+        target = check.target_status(request.status)
+        check.raise_if_any()
+        (change,) = await self._updater.update(
+            ctx, account, rpc="UpdateStatus", request_id=request_id, refs=[ref], target=target
+        )
+        return pb.UpdateStatusResponse(change=convert.change_to_proto(change))
 
     async def UpdateStatusBatch(
         self, request: pb.UpdateStatusBatchRequest, ctx: RequestContext
     ) -> pb.UpdateStatusBatchResponse:
-        self._access.authorize(ctx, request.account, *_status_operations(request.status))
-        _not_yet("UpdateStatusBatch", "idempotent status updates with an audit trail")
+        account = self._access.authorize(ctx, request.account, *_status_operations(request.status))
+        check = Violations()
+        request_id = check.request_id(request.request_id)
+        openid = check.text("openid", request.openid, max_chars=128)
+        target = check.target_status(request.status)
+        # WeChat's batch is atomic; splitting it would not be, so it is capped, not split.
+        refs = check.refs("invoices", request.invoices, max_items=self._max_batch_update)
+        check.raise_if_any()
+        changes = await self._updater.update(
+            ctx,
+            account,
+            rpc="UpdateStatusBatch",
+            request_id=request_id,
+            refs=refs,
+            target=target,
+            openid=openid,
+        )
+        return pb.UpdateStatusBatchResponse(changes=[convert.change_to_proto(c) for c in changes])
 
     async def SignJsapi(
         self, request: pb.SignJsapiRequest, ctx: RequestContext

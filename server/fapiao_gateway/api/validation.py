@@ -1,12 +1,17 @@
 """Checks on request fields, collecting every violation so the caller fixes them in one go."""
 
+import re
 from collections.abc import Sequence
 
 from fapiao.v1 import invoice_pb2
 
+from fapiao_gateway.api.convert import status_from_proto
 from fapiao_gateway.domain.errors import FieldViolation, invalid_fields
 from fapiao_gateway.domain.imports import BIZ_CODE_PATTERN
 from fapiao_gateway.domain.invoice import InvoiceRef
+from fapiao_gateway.domain.status import SETTABLE_STATUSES, ReimburseStatus
+
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 #: Longest values accepted (WeChat's are far shorter; these stop abuse, not real data).
 MAX_ACCOUNT_CHARS = 64
@@ -71,6 +76,27 @@ class Violations:
         if value and not BIZ_CODE_PATTERN.match(value):
             self.add(field, "1-64 characters of A-Z, a-z, 0-9, '_' and '-'.")
         return value
+
+    def request_id(self, value: str) -> str:
+        """An optional AIP-155 request id: a UUID is best; 1-64 of [A-Za-z0-9._:-]."""
+        if value and not REQUEST_ID_PATTERN.match(value):
+            self.add(
+                "request_id",
+                "At most 64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-' (a UUID).",
+            )
+        return value
+
+    def target_status(self, value: int) -> ReimburseStatus:
+        """A status a reimburser may set: INIT, LOCK or CLOSURE."""
+        status = status_from_proto(value)
+        if status is None or status not in SETTABLE_STATUSES:
+            self.add(
+                "status",
+                "Must be REIMBURSE_STATUS_INIT, _LOCK or _CLOSURE "
+                "(CANCEL is set only by the issuer).",
+            )
+            return ReimburseStatus.INIT
+        return status
 
     def raise_if_any(self) -> None:
         if self.found:

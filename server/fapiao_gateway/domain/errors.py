@@ -100,6 +100,10 @@ class GatewayError(Exception):
         self.quota_violations = tuple(quota_violations)
         self.resource = resource
         self.retry_after = retry_after
+        #: True when a write may have reached WeChat and been applied although it failed
+        #: (a timeout after sending, a dropped reply, HTTP 5xx, errcode -1): its outcome is
+        #: unknown, and only a read can tell.
+        self.maybe_applied = False
 
     def with_metadata(self, **extra: str) -> "GatewayError":
         """Adds metadata (e.g. the account or invoice) known only further out; returns self."""

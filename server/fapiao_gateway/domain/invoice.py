@@ -74,3 +74,12 @@ class Invoice:
 def from_unix(seconds: int) -> datetime | None:
     """WeChat's 10-digit unix seconds as an aware UTC datetime; 0 (absent) as None."""
     return datetime.fromtimestamp(seconds, UTC) if seconds else None
+
+
+@dataclass(frozen=True, slots=True)
+class LookupFailure:
+    """Why one invoice of a batch read has no data (GetInvoices reports it in its slot)."""
+
+    reason: str
+    message: str
+    wechat_errcode: int = 0

@@ -61,3 +61,46 @@ imported_invoices = Table(
     Index("ix_imported_status", "account", "status", "update_time_us", "id"),
     Index("ix_imported_billing", "account", "billing_time_us", "id"),
 )
+
+#: Every status change attempt: who, for which account, which invoices, from what to what,
+#: and how it ended (OK, REPLAYED, or the failure's reason and WeChat errcode).
+status_audit = Table(
+    "status_audit",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("account", String(64), nullable=False),
+    Column("caller", String(128), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("rpc", String(32), nullable=False),
+    #: JSON: [{"card_id", "encrypt_code", "from"}], "from" "" where the gateway did not know it.
+    Column("invoices", Text, nullable=False),
+    Column("to_status", String(32), nullable=False),
+    Column("outcome", String(64), nullable=False),
+    Column("wechat_errcode", Integer, nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Index("ix_audit_account_time", "account", "created_us"),
+    Index("ix_audit_request", "account", "request_id"),
+)
+
+#: AIP-155 request ids of mutating calls: PENDING while a call runs, DONE with its result,
+#: UNKNOWN when WeChat may or may not have applied it (the next retry reads before writing).
+#: A call that certainly changed nothing leaves no record, so retrying it runs it again.
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("account", String(64), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("caller", String(128), nullable=False),
+    Column("rpc", String(32), nullable=False),
+    #: SHA-256 of the request without its request_id: the same id with another request is refused.
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    #: JSON of the outcome when DONE (the changes made).
+    Column("outcome", Text, nullable=False),
+    #: A PENDING record whose lease has passed belongs to a process that died mid-call.
+    Column("lease_until_us", BigInteger, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    UniqueConstraint("account", "request_id", name="uq_idempotency_request"),
+)

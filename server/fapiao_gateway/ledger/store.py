@@ -22,6 +22,7 @@ from fapiao_gateway.domain.imports import (
 )
 from fapiao_gateway.domain.invoice import Invoice, InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
+from fapiao_gateway.domain.status_changes import KnownInvoice
 from fapiao_gateway.ledger.schema import imported_invoices as t
 from fapiao_gateway.wechat.models import InvoiceInfo
 
@@ -68,7 +69,7 @@ def already_imported(entry: LedgerEntry, account: str) -> AlreadyExists:
     )
 
 
-def _unavailable(exc: Exception) -> Unavailable:
+def ledger_unavailable(exc: Exception) -> Unavailable:
     return Unavailable(
         f"The ledger database is not available ({type(exc).__name__}).",
         reason="LEDGER_UNAVAILABLE",
@@ -76,7 +77,7 @@ def _unavailable(exc: Exception) -> Unavailable:
     )
 
 
-def _ref_condition(refs: Sequence[InvoiceRef]) -> Any:
+def ref_condition(refs: Sequence[InvoiceRef]) -> Any:
     return tuple_(t.c.card_id, t.c.encrypt_code).in_([(r.card_id, r.encrypt_code) for r in refs])
 
 
@@ -92,14 +93,14 @@ class Ledger:
             async with self._engine.connect() as conn:
                 return await self._entries(conn, account, refs, for_update=False)
         except (OperationalError, DBAPIError) as exc:
-            raise _unavailable(exc) from exc
+            raise ledger_unavailable(exc) from exc
 
     async def _entries(
         self, conn: AsyncConnection, account: str, refs: Sequence[InvoiceRef], *, for_update: bool
     ) -> list[LedgerEntry]:
         query = select(
             t.c.card_id, t.c.encrypt_code, t.c.biz_code, t.c.status, t.c.update_time_us
-        ).where(t.c.account == account, _ref_condition(refs))
+        ).where(t.c.account == account, ref_condition(refs))
         if for_update and conn.dialect.name == "postgresql":
             query = query.with_for_update()
         rows = (await conn.execute(query)).all()
@@ -112,6 +113,48 @@ class Ledger:
             )
             for r in rows
         ]
+
+    async def known(
+        self, account: str, refs: Sequence[InvoiceRef]
+    ) -> dict[InvoiceRef, KnownInvoice]:
+        """Status and openid of those refs the ledger holds (imported invoices)."""
+        query = select(t.c.card_id, t.c.encrypt_code, t.c.status, t.c.openid).where(
+            t.c.account == account, ref_condition(refs)
+        )
+        try:
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        except (OperationalError, DBAPIError) as exc:
+            raise ledger_unavailable(exc) from exc
+        return {
+            InvoiceRef(r.card_id, r.encrypt_code): KnownInvoice(ReimburseStatus(r.status), r.openid)
+            for r in rows
+        }
+
+    async def follow(self, account: str, statuses: dict[InvoiceRef, ReimburseStatus]) -> None:
+        """Makes imported rows show the status WeChat just reported, where they differ:
+        someone changed it outside the gateway, and the ledger follows WeChat."""
+        if not statuses:
+            return
+        known = await self.known(account, list(statuses))
+        stale = {
+            ref: status
+            for ref, status in statuses.items()
+            if ref in known and known[ref].status is not status
+        }
+        if not stale:
+            return
+        stamp = now_us()
+        try:
+            async with self._engine.begin() as conn:
+                for ref, status in stale.items():
+                    await conn.execute(
+                        update(t)
+                        .where(t.c.account == account, ref_condition([ref]))
+                        .values(status=status.value, update_time_us=stamp)
+                    )
+        except (OperationalError, DBAPIError) as exc:
+            raise ledger_unavailable(exc) from exc
 
     async def record_import(
         self,
@@ -174,13 +217,11 @@ class Ledger:
                         )
                         await conn.execute(
                             update(t)
-                            .where(t.c.account == account, _ref_condition([invoice.ref]))
+                            .where(t.c.account == account, ref_condition([invoice.ref]))
                             .values(**values, **moved)
                         )
                 rows = (
-                    await conn.execute(
-                        select(t).where(t.c.account == account, _ref_condition(refs))
-                    )
+                    await conn.execute(select(t).where(t.c.account == account, ref_condition(refs)))
                 ).all()
         except IntegrityError:
             # A concurrent import inserted one of these invoices first: ours loses the race.
@@ -190,7 +231,7 @@ class Ledger:
                 metadata={"account": account},
             ) from None
         except (OperationalError, DBAPIError) as exc:
-            raise _unavailable(exc) from exc
+            raise ledger_unavailable(exc) from exc
         by_ref = {InvoiceRef(r.card_id, r.encrypt_code): r for r in rows}
         return [self._imported(by_ref[ref]) for ref in refs]
 
@@ -212,7 +253,7 @@ class Ledger:
                         await conn.execute(select(func.count()).select_from(t).where(*conditions))
                     ).scalar_one()
         except (OperationalError, DBAPIError) as exc:
-            raise _unavailable(exc) from exc
+            raise ledger_unavailable(exc) from exc
         page, more = rows[:limit], len(rows) > limit
         next_cursor = Cursor(page[-1].update_time_us, page[-1].id) if more and page else None
         return SearchPage(tuple(self._imported(r) for r in page), next_cursor, total)

@@ -4,7 +4,8 @@ Controls (JSON):
 - GET  /sandbox/stats: calls seen, by endpoint and appid (token fetches included).
 - GET  /sandbox/invoices: the invoices held, with their status.
 - POST /sandbox/faults {"endpoint", "kind", "value", "times", "skip", "probability", "appid"}:
-  inject a failure (kinds: errcode, http_status, latency [ms], drop, malformed).
+  inject a failure (kinds: errcode, http_status, latency [ms], drop, malformed, short_reply
+  [drop every value-th item of item_list, still errcode 0], apply_then_drop [act, lose the reply]).
 - DELETE /sandbox/faults: remove every fault.
 - POST /sandbox/accounts/{appid}/invalidate-tokens: WeChat forgets the account's tokens.
 """
@@ -68,8 +69,13 @@ def _wechat(payload: Json) -> Response:
 
 
 async def _faulted(sandbox: Sandbox, endpoint: str, appid: str) -> Response | None:
-    """The response a fault dictates for this call, or None to answer normally."""
-    fault = sandbox.faults.take(endpoint, appid)
+    """The response a fault dictates instead of the normal answer, or None."""
+    return await _instead(sandbox.faults.take(endpoint, appid))
+
+
+async def _instead(fault: Fault | None) -> Response | None:
+    """What a fault answers in place of the call; None when the call goes ahead (no fault,
+    latency, or a fault that alters the normal answer afterwards)."""
     if fault is None:
         return None
     match fault.kind:
@@ -86,6 +92,25 @@ async def _faulted(sandbox: Sandbox, endpoint: str, appid: str) -> Response | No
             return PlainTextResponse('{"errcode": 0, "errmsg": "ok", "user_info": {', 200)
         case FaultKind.DROP:
             return _DropResponse()
+        case FaultKind.SHORT_REPLY | FaultKind.APPLY_THEN_DROP:
+            return None
+
+
+def _after(fault: Fault | None, result: Json) -> Response:
+    """The normal answer, as a fault that lets the call happen alters it."""
+    if fault is not None and fault.kind is FaultKind.APPLY_THEN_DROP:
+        return _DropResponse()
+    if (
+        fault is not None
+        and fault.kind is FaultKind.SHORT_REPLY
+        and isinstance(result.get("item_list"), list)
+    ):
+        every = max(fault.value, 1)
+        result = {
+            **result,
+            "item_list": [item for n, item in enumerate(result["item_list"], 1) if n % every],
+        }
+    return _wechat(result)
 
 
 async def _json_body(request: Request) -> Json | None:
@@ -120,12 +145,13 @@ def create_app(sandbox: Sandbox) -> Starlette:
         async def route(request: Request) -> Response:
             code, appid = emulator.token_error(request.query_params.get("access_token", ""))
             emulator.stats.calls[(endpoint, appid)] += 1
-            faulted = await _faulted(sandbox, endpoint, appid)
-            if faulted is not None:
-                return faulted
+            fault = sandbox.faults.take(endpoint, appid)
+            instead = await _instead(fault)
+            if instead is not None:
+                return instead
             if code:
                 return _wechat(reply(code))
-            return _wechat(await handler(appid, request))
+            return _after(fault, await handler(appid, request))
 
         return route
 

@@ -18,6 +18,8 @@ class FaultKind(StrEnum):
     LATENCY = "latency"  # wait `value` milliseconds, then answer normally
     DROP = "drop"  # close the connection without an answer
     MALFORMED = "malformed"  # answer HTTP 200 with a body that is not JSON
+    SHORT_REPLY = "short_reply"  # answer normally, but leave every `value`-th item_list entry out
+    APPLY_THEN_DROP = "apply_then_drop"  # do what was asked, then lose the reply
 
 
 @dataclass

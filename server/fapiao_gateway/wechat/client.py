@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from fapiao_gateway.domain.context import Deadline
+from fapiao_gateway.domain.errors import GatewayError
 from fapiao_gateway.domain.invoice import Invoice, InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
 from fapiao_gateway.wechat.accounts import Account
@@ -75,9 +76,20 @@ class WeChatInvoices:
     async def fetch_batch(
         self, account: Account, refs: Sequence[InvoiceRef], deadline: Deadline
     ) -> dict[InvoiceRef, FetchedInvoice]:
-        """Whatever WeChat returns of `refs`, by ref, in upstream batches of at most
-        batch_size fetched `parallel` at a time. WeChat may answer errcode 0 and leave
-        invoices out: those refs are simply absent from the result, for the caller to report.
+        """Whatever WeChat returns of `refs`, by ref; the first failed batch fails the call."""
+        fetched, failed = await self.fetch_batches(account, refs, deadline)
+        if failed:
+            raise next(iter(failed.values()))
+        return fetched
+
+    async def fetch_batches(
+        self, account: Account, refs: Sequence[InvoiceRef], deadline: Deadline
+    ) -> tuple[dict[InvoiceRef, FetchedInvoice], dict[InvoiceRef, GatewayError]]:
+        """`refs` in upstream batches of at most batch_size, `parallel` at a time.
+
+        Returns what WeChat returned, by ref, and the error of every ref whose batch failed.
+        WeChat may answer errcode 0 and leave invoices out: those refs are in neither map,
+        for the caller to report.
         """
         limit = asyncio.Semaphore(self._parallel)
 
@@ -100,8 +112,17 @@ class WeChatInvoices:
             return found
 
         batches = card_id_unique_batches(refs, self._batch_size)
-        results = await asyncio.gather(*(one(batch) for batch in batches))
-        return {ref: fetched for result in results for ref, fetched in result.items()}
+        results = await asyncio.gather(*(one(batch) for batch in batches), return_exceptions=True)
+        fetched: dict[InvoiceRef, FetchedInvoice] = {}
+        failed: dict[InvoiceRef, GatewayError] = {}
+        for batch, result in zip(batches, results, strict=True):
+            if isinstance(result, GatewayError):
+                failed |= dict.fromkeys(batch, result)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                fetched |= result
+        return fetched, failed
 
     async def update_status(
         self, account: Account, ref: InvoiceRef, status: ReimburseStatus, deadline: Deadline

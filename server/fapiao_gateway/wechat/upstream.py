@@ -133,6 +133,7 @@ class Upstream:
                     failed.retry is Retry.READS and not mutating
                 )
                 if not allowed or attempt >= self._retry.max_attempts:
+                    failed.error.maybe_applied = mutating and failed.retry is Retry.READS
                     raise failed.error from None
                 pause = self._retry.delay(attempt, self._rng)
                 left = deadline.remaining()
@@ -164,7 +165,9 @@ class Upstream:
             reply = await self._transport.send(request, timeout=timeout)
         except TransportError as exc:
             if exc.timed_out and deadline.expired():
-                raise deadline_exceeded(account, api, ref) from None
+                late = deadline_exceeded(account, api, ref)
+                late.maybe_applied = api in MUTATING_APIS and exc.maybe_sent
+                raise late from None
             error = Unavailable(
                 f"WeChat could not be reached for {api.value} ({exc}).",
                 reason="WECHAT_UNREACHABLE",
