@@ -304,7 +304,9 @@ class UpdateStatusBatchRequest(_message.Message):
     """The target status for every invoice: INIT, LOCK or CLOSURE."""
     @_builtins.property
     def invoices(self) -> _containers.RepeatedCompositeFieldContainer[_invoice_pb2.InvoiceRef]:
-        """The invoices to change, at least one, no duplicates."""
+        """The invoices to change: 1 to 50 (the configured upstream batch size), no
+        duplicates.
+        """
 
     def __init__(
         self,

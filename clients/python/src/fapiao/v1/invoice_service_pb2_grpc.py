@@ -36,9 +36,12 @@ class InvoiceServiceStub:
     gateway. One gateway serves many accounts.
     - Mutating RPCs take `request_id` (AIP-155): a UUID chosen by the caller.
     Replaying a request with the same request_id returns the first outcome
-    without acting again; reusing it for a different request is
-    INVALID_ARGUMENT. Empty means "not idempotent": it still works, but the
-    gateway never retries it once it may have reached WeChat.
+    without acting again (a concurrent duplicate waits for the first);
+    reusing it for a different request is INVALID_ARGUMENT. A call that failed
+    without changing anything may be retried with its request_id; one whose
+    outcome was unknown (the reply was lost) is resolved by the retry, which
+    reads WeChat before writing again. Empty means "not idempotent": it still
+    works, but the gateway never retries it once it may have reached WeChat.
     - Failures are google.rpc.Status with exactly one google.rpc.ErrorInfo
     (domain "fapiao-gateway"; reason UPPER_SNAKE; metadata carries
     wechat_errcode/wechat_errmsg, account and invoice when known) plus a
@@ -105,9 +108,12 @@ class InvoiceServiceServicer:
     gateway. One gateway serves many accounts.
     - Mutating RPCs take `request_id` (AIP-155): a UUID chosen by the caller.
     Replaying a request with the same request_id returns the first outcome
-    without acting again; reusing it for a different request is
-    INVALID_ARGUMENT. Empty means "not idempotent": it still works, but the
-    gateway never retries it once it may have reached WeChat.
+    without acting again (a concurrent duplicate waits for the first);
+    reusing it for a different request is INVALID_ARGUMENT. A call that failed
+    without changing anything may be retried with its request_id; one whose
+    outcome was unknown (the reply was lost) is resolved by the retry, which
+    reads WeChat before writing again. Empty means "not idempotent": it still
+    works, but the gateway never retries it once it may have reached WeChat.
     - Failures are google.rpc.Status with exactly one google.rpc.ErrorInfo
     (domain "fapiao-gateway"; reason UPPER_SNAKE; metadata carries
     wechat_errcode/wechat_errmsg, account and invoice when known) plus a
@@ -144,7 +150,9 @@ class InvoiceServiceServicer:
 
     def UpdateStatusBatch(self, request, context):
         """Moves several invoices of one WeChat user to a new status at once
-        (updatestatusbatch). Atomic: either every invoice changes or none does.
+        (updatestatusbatch). Atomic: either every invoice changes or none does;
+        so it is never split, and takes at most 50 invoices (the configured
+        upstream batch size).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -251,9 +259,12 @@ class InvoiceService:
     gateway. One gateway serves many accounts.
     - Mutating RPCs take `request_id` (AIP-155): a UUID chosen by the caller.
     Replaying a request with the same request_id returns the first outcome
-    without acting again; reusing it for a different request is
-    INVALID_ARGUMENT. Empty means "not idempotent": it still works, but the
-    gateway never retries it once it may have reached WeChat.
+    without acting again (a concurrent duplicate waits for the first);
+    reusing it for a different request is INVALID_ARGUMENT. A call that failed
+    without changing anything may be retried with its request_id; one whose
+    outcome was unknown (the reply was lost) is resolved by the retry, which
+    reads WeChat before writing again. Empty means "not idempotent": it still
+    works, but the gateway never retries it once it may have reached WeChat.
     - Failures are google.rpc.Status with exactly one google.rpc.ErrorInfo
     (domain "fapiao-gateway"; reason UPPER_SNAKE; metadata carries
     wechat_errcode/wechat_errmsg, account and invoice when known) plus a

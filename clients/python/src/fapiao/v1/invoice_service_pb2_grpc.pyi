@@ -37,9 +37,12 @@ class InvoiceServiceStub:
       gateway. One gateway serves many accounts.
     - Mutating RPCs take `request_id` (AIP-155): a UUID chosen by the caller.
       Replaying a request with the same request_id returns the first outcome
-      without acting again; reusing it for a different request is
-      INVALID_ARGUMENT. Empty means "not idempotent": it still works, but the
-      gateway never retries it once it may have reached WeChat.
+      without acting again (a concurrent duplicate waits for the first);
+      reusing it for a different request is INVALID_ARGUMENT. A call that failed
+      without changing anything may be retried with its request_id; one whose
+      outcome was unknown (the reply was lost) is resolved by the retry, which
+      reads WeChat before writing again. Empty means "not idempotent": it still
+      works, but the gateway never retries it once it may have reached WeChat.
     - Failures are google.rpc.Status with exactly one google.rpc.ErrorInfo
       (domain "fapiao-gateway"; reason UPPER_SNAKE; metadata carries
       wechat_errcode/wechat_errmsg, account and invoice when known) plus a
@@ -68,7 +71,9 @@ class InvoiceServiceStub:
     """
     UpdateStatusBatch: _grpc.UnaryUnaryMultiCallable[_invoice_service_pb2.UpdateStatusBatchRequest, _invoice_service_pb2.UpdateStatusBatchResponse]
     """Moves several invoices of one WeChat user to a new status at once
-    (updatestatusbatch). Atomic: either every invoice changes or none does.
+    (updatestatusbatch). Atomic: either every invoice changes or none does;
+    so it is never split, and takes at most 50 invoices (the configured
+    upstream batch size).
     """
     SignJsapi: _grpc.UnaryUnaryMultiCallable[_invoice_service_pb2.SignJsapiRequest, _invoice_service_pb2.SignJsapiResponse]
     """Signs what a page inside WeChat needs: the wx.config signature (with the
@@ -105,9 +110,12 @@ class InvoiceServiceAsyncStub(InvoiceServiceStub):
       gateway. One gateway serves many accounts.
     - Mutating RPCs take `request_id` (AIP-155): a UUID chosen by the caller.
       Replaying a request with the same request_id returns the first outcome
-      without acting again; reusing it for a different request is
-      INVALID_ARGUMENT. Empty means "not idempotent": it still works, but the
-      gateway never retries it once it may have reached WeChat.
+      without acting again (a concurrent duplicate waits for the first);
+      reusing it for a different request is INVALID_ARGUMENT. A call that failed
+      without changing anything may be retried with its request_id; one whose
+      outcome was unknown (the reply was lost) is resolved by the retry, which
+      reads WeChat before writing again. Empty means "not idempotent": it still
+      works, but the gateway never retries it once it may have reached WeChat.
     - Failures are google.rpc.Status with exactly one google.rpc.ErrorInfo
       (domain "fapiao-gateway"; reason UPPER_SNAKE; metadata carries
       wechat_errcode/wechat_errmsg, account and invoice when known) plus a
@@ -133,7 +141,9 @@ class InvoiceServiceAsyncStub(InvoiceServiceStub):
     """
     UpdateStatusBatch: _aio.UnaryUnaryMultiCallable[_invoice_service_pb2.UpdateStatusBatchRequest, _invoice_service_pb2.UpdateStatusBatchResponse]  # type: ignore[assignment]
     """Moves several invoices of one WeChat user to a new status at once
-    (updatestatusbatch). Atomic: either every invoice changes or none does.
+    (updatestatusbatch). Atomic: either every invoice changes or none does;
+    so it is never split, and takes at most 50 invoices (the configured
+    upstream batch size).
     """
     SignJsapi: _aio.UnaryUnaryMultiCallable[_invoice_service_pb2.SignJsapiRequest, _invoice_service_pb2.SignJsapiResponse]  # type: ignore[assignment]
     """Signs what a page inside WeChat needs: the wx.config signature (with the
@@ -169,9 +179,12 @@ class InvoiceServiceServicer(metaclass=_abc_1.ABCMeta):
       gateway. One gateway serves many accounts.
     - Mutating RPCs take `request_id` (AIP-155): a UUID chosen by the caller.
       Replaying a request with the same request_id returns the first outcome
-      without acting again; reusing it for a different request is
-      INVALID_ARGUMENT. Empty means "not idempotent": it still works, but the
-      gateway never retries it once it may have reached WeChat.
+      without acting again (a concurrent duplicate waits for the first);
+      reusing it for a different request is INVALID_ARGUMENT. A call that failed
+      without changing anything may be retried with its request_id; one whose
+      outcome was unknown (the reply was lost) is resolved by the retry, which
+      reads WeChat before writing again. Empty means "not idempotent": it still
+      works, but the gateway never retries it once it may have reached WeChat.
     - Failures are google.rpc.Status with exactly one google.rpc.ErrorInfo
       (domain "fapiao-gateway"; reason UPPER_SNAKE; metadata carries
       wechat_errcode/wechat_errmsg, account and invoice when known) plus a
@@ -219,7 +232,9 @@ class InvoiceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_invoice_service_pb2.UpdateStatusBatchResponse, _abc.Awaitable[_invoice_service_pb2.UpdateStatusBatchResponse]]:
         """Moves several invoices of one WeChat user to a new status at once
-        (updatestatusbatch). Atomic: either every invoice changes or none does.
+        (updatestatusbatch). Atomic: either every invoice changes or none does;
+        so it is never split, and takes at most 50 invoices (the configured
+        upstream batch size).
         """
 
     @_abc_1.abstractmethod
