@@ -7,6 +7,7 @@ config -> accounts, transport, credential store -> upstream, tokens -> WeChat cl
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 from pydantic import SecretStr
@@ -20,14 +21,17 @@ from fapiao_gateway.auth.keys import StoredKey, create_key
 from fapiao_gateway.config import Settings
 from fapiao_gateway.domain.callers import ANY, Caller
 from fapiao_gateway.ledger.engine import create_engine, migrate
+from fapiao_gateway.ledger.import_sessions import ImportSessions
 from fapiao_gateway.ledger.status_changes import StatusChangeStore
 from fapiao_gateway.ledger.store import Ledger
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 from fapiao_gateway.sandbox.transport import IN_PROCESS_BASE_URL, in_process_transport
 from fapiao_gateway.services.access import AccessPolicy
+from fapiao_gateway.services.import_qr import ImportQrIssuer
 from fapiao_gateway.services.imports import InvoiceImporter
 from fapiao_gateway.services.invoices import InvoiceReader
 from fapiao_gateway.services.search import InvoiceSearch
+from fapiao_gateway.services.signing import JsapiSigner
 from fapiao_gateway.services.status import StatusUpdater
 from fapiao_gateway.wechat.accounts import Account, AccountRegistry
 from fapiao_gateway.wechat.aiohttp_transport import AiohttpTransport
@@ -38,6 +42,7 @@ from fapiao_gateway.wechat.credentials import (
     MemoryCredentialStore,
 )
 from fapiao_gateway.wechat.redis_store import RedisCredentialStore
+from fapiao_gateway.wechat.tickets import Tickets
 from fapiao_gateway.wechat.tokens import AccessTokens
 from fapiao_gateway.wechat.transport import HttpxTransport, Transport
 from fapiao_gateway.wechat.upstream import RetryPolicy, Upstream
@@ -182,14 +187,18 @@ async def start_gateway(settings: Settings, *, sandbox: Sandbox | None = None) -
     engine = create_engine(settings.database_url)
     closers.append(engine.dispose)
     ledger = Ledger(engine)
+    sessions = ImportSessions(engine)
     wechat = WeChatInvoices(tokens, batch_size=up.batch_size)
     servicer = InvoiceServicer(
         AccessPolicy(accounts),
         InvoiceReader(wechat, ledger),
-        InvoiceImporter(wechat, ledger, lock_batch_size=up.batch_size),
+        InvoiceImporter(wechat, ledger, sessions, lock_batch_size=up.batch_size),
         InvoiceSearch(ledger),
         StatusUpdater(wechat, ledger, StatusChangeStore(engine)),
+        JsapiSigner(Tickets(tokens, cache, fetch_timeout=up.token_fetch_timeout_seconds)),
+        ImportQrIssuer(sessions, page_url=_import_page_url(settings)),
         max_batch_update=up.batch_size,
+        import_qr_ttl=timedelta(seconds=settings.import_qr_ttl_seconds),
     )
     service = invoice_service_handler(servicer, lambda: callers.directory)
     try:
@@ -207,6 +216,16 @@ async def start_gateway(settings: Settings, *, sandbox: Sandbox | None = None) -
             await close()
         raise
     return Gateway(settings, server, accounts, callers, sandbox, closers)
+
+
+#: What sandbox mode's QR codes point at when no import page is configured.
+SANDBOX_IMPORT_PAGE = "https://reimburse.example.com/wechat/import"
+
+
+def _import_page_url(settings: Settings) -> str:
+    if settings.import_page_url or not settings.sandbox:
+        return settings.import_page_url
+    return SANDBOX_IMPORT_PAGE
 
 
 def _server_tls(settings: Settings) -> ServerTls | None:

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     #: The ledger of imported invoices: SQLite (embedded, one process) by default, or
     #: postgresql+asyncpg://user@host/db for several replicas.
     database_url: str = "sqlite+aiosqlite:///var/fapiao-gateway.db"
+    #: The reimburser's H5 page an import QR code opens (bizCode and appid are added to it).
+    #: Sandbox mode uses an example URL when this is empty.
+    import_page_url: str = ""
+    #: How long an import QR code's bizCode is accepted when the request does not say.
+    import_qr_ttl_seconds: float = Field(1800.0, ge=60, le=86400)
     #: Who may call. Outside sandbox mode the gateway refuses to start without one.
     callers: list[CallerSettings] = Field(default_factory=list)
     #: The server secret API key hashes are keyed with (e.g. `openssl rand -hex 32`).

@@ -160,21 +160,3 @@ async def test_invalid_requests_never_reach_wechat(stub: Stub, sandbox) -> None:
     await failure_of(stub.GetInvoice(bad))
     assert sandbox.emulator.stats.count("getinvoiceinfo") == 0
     assert sandbox.emulator.stats.count("stable_token") == 0
-
-
-@pytest.mark.parametrize(
-    ("rpc", "message"),
-    [
-        ("SignJsapi", invoice_service_pb2.SignJsapiRequest(account="sandbox")),
-        ("IssueImportQr", invoice_service_pb2.IssueImportQrRequest(account="sandbox")),
-    ],
-)
-async def test_rpcs_of_later_work_are_unimplemented_and_say_what_is_missing(
-    stub: Stub, rpc: str, message: object
-) -> None:
-    failure = await failure_of(getattr(stub, rpc)(message))
-
-    assert failure.code is grpc.StatusCode.UNIMPLEMENTED
-    assert failure.info.reason == "RPC_NOT_IMPLEMENTED"
-    assert failure.info.metadata["rpc"] == rpc
-    assert "needs" in failure.message

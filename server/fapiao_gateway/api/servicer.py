@@ -4,7 +4,8 @@ Methods take the decoded request and the RequestContext (caller, deadline) that 
 built; they never see gRPC itself. Permission is checked before the request is looked at.
 """
 
-from typing import NoReturn
+import re
+from datetime import timedelta
 
 from fapiao.v1 import invoice_service_pb2 as pb
 
@@ -12,26 +13,23 @@ from fapiao_gateway.api import convert
 from fapiao_gateway.api.validation import Violations
 from fapiao_gateway.domain.callers import OPERATION_FOR_STATUS, Operation
 from fapiao_gateway.domain.context import RequestContext
-from fapiao_gateway.domain.errors import Unimplemented
 from fapiao_gateway.domain.imports import SearchFilters
 from fapiao_gateway.services.access import AccessPolicy
+from fapiao_gateway.services.import_qr import ImportQrIssuer
 from fapiao_gateway.services.imports import InvoiceImporter, new_biz_code
 from fapiao_gateway.services.invoices import InvoiceReader
 from fapiao_gateway.services.search import InvoiceSearch, page_size
+from fapiao_gateway.services.signing import JsapiSigner
 from fapiao_gateway.services.status import StatusUpdater
 
 #: Most invoices one ImportInvoices call takes (a user picks a handful at a time).
 MAX_IMPORT_INVOICES = 100
 #: Most invoices one GetInvoices call reads (split into upstream batches).
 MAX_READ_INVOICES = 500
-
-
-def _not_yet(rpc: str, needs: str) -> NoReturn:
-    raise Unimplemented(
-        f"{rpc} is not available in this build: it needs {needs}, which is not built yet.",
-        reason="RPC_NOT_IMPLEMENTED",
-        metadata={"rpc": rpc},
-    )
+#: IssueImportQr's image sizes and validity, as the contract documents them.
+DEFAULT_QR_PX, MIN_QR_PX, MAX_QR_PX = 256, 64, 2048
+MIN_QR_TTL, MAX_QR_TTL = timedelta(seconds=60), timedelta(hours=24)
+NONCE_PATTERN = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 
 def _status_operations(status: int) -> tuple[Operation, ...]:
@@ -52,9 +50,15 @@ class InvoiceServicer:
         importer: InvoiceImporter,
         search: InvoiceSearch,
         updater: StatusUpdater,
+        signer: JsapiSigner,
+        qr: ImportQrIssuer,
         *,
         max_batch_update: int,
+        import_qr_ttl: timedelta,
     ) -> None:
+        self._signer = signer
+        self._qr = qr
+        self._import_qr_ttl = import_qr_ttl
         self._updater = updater
         self._max_batch_update = max_batch_update
         self._access = access
@@ -123,14 +127,77 @@ class InvoiceServicer:
     async def SignJsapi(
         self, request: pb.SignJsapiRequest, ctx: RequestContext
     ) -> pb.SignJsapiResponse:
-        self._access.authorize(ctx, request.account, Operation.SIGN)
-        _not_yet("SignJsapi", "the JS-API signing service")
+        account = self._access.authorize(ctx, request.account, Operation.SIGN)
+        check = Violations()
+        purposes = check.purposes(request.purposes)
+        wants_config = pb.SIGN_PURPOSE_WX_CONFIG in purposes
+        url = check.page_url("url", request.url) if wants_config else ""
+        if not 0 <= request.timestamp < 2**32:
+            check.add("timestamp", "Unix seconds, or 0 for now.")
+        if request.nonce_str and not NONCE_PATTERN.match(request.nonce_str):
+            check.add("nonce_str", "1-32 characters of A-Z, a-z and 0-9, or empty for a fresh one.")
+        check.raise_if_any()
+        config, choose = await self._signer.sign(
+            ctx,
+            account,
+            wx_config_url=url if wants_config else None,
+            choose_invoice=pb.SIGN_PURPOSE_CHOOSE_INVOICE in purposes,
+            timestamp=request.timestamp,
+            nonce_str=request.nonce_str,
+        )
+        reply = pb.SignJsapiResponse()
+        if config is not None:
+            reply.wx_config.CopyFrom(
+                pb.WxConfigSignature(
+                    app_id=config.app_id,
+                    timestamp=config.timestamp,
+                    nonce_str=config.nonce_str,
+                    signature=config.signature,
+                    url=config.url,
+                )
+            )
+        if choose is not None:
+            reply.choose_invoice.CopyFrom(
+                pb.ChooseInvoiceSignature(
+                    timestamp=choose.timestamp,
+                    nonce_str=choose.nonce_str,
+                    sign_type=choose.sign_type,
+                    card_sign=choose.card_sign,
+                    app_id=choose.app_id,
+                )
+            )
+        return reply
 
     async def IssueImportQr(
         self, request: pb.IssueImportQrRequest, ctx: RequestContext
     ) -> pb.IssueImportQrResponse:
-        self._access.authorize(ctx, request.account, Operation.ISSUE_QR)
-        _not_yet("IssueImportQr", "import QR codes and import sessions in the ledger")
+        account = self._access.authorize(ctx, request.account, Operation.ISSUE_QR)
+        check = Violations()
+        request_id = check.request_id(request.request_id)
+        biz_code = check.biz_code("biz_code", request.biz_code) or new_biz_code()
+        size_px = request.size_px or DEFAULT_QR_PX
+        if not MIN_QR_PX <= size_px <= MAX_QR_PX:
+            check.add("size_px", f"{MIN_QR_PX}-{MAX_QR_PX} pixels, or 0 for {DEFAULT_QR_PX}.")
+        valid_for = self._import_qr_ttl
+        if request.HasField("valid_for"):
+            valid_for = request.valid_for.ToTimedelta()
+            if not MIN_QR_TTL <= valid_for <= MAX_QR_TTL:
+                check.add("valid_for", "Between 60 seconds and 24 hours.")
+        check.raise_if_any()
+        png, session = await self._qr.issue(
+            ctx,
+            account,
+            biz_code=biz_code,
+            size_px=size_px,
+            valid_for=valid_for,
+            request_id=request_id,
+        )
+        return pb.IssueImportQrResponse(
+            png=png,
+            biz_code=session.biz_code,
+            url=session.url,
+            expire_time=convert.timestamp(session.expire_time),
+        )
 
     async def ImportInvoices(
         self, request: pb.ImportInvoicesRequest, ctx: RequestContext

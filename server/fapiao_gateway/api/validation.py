@@ -2,8 +2,9 @@
 
 import re
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
-from fapiao.v1 import invoice_pb2
+from fapiao.v1 import invoice_pb2, invoice_service_pb2
 
 from fapiao_gateway.api.convert import status_from_proto
 from fapiao_gateway.domain.errors import FieldViolation, invalid_fields
@@ -17,6 +18,7 @@ REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MAX_ACCOUNT_CHARS = 64
 MAX_CARD_ID_CHARS = 128
 MAX_ENCRYPT_CODE_CHARS = 512
+MAX_URL_CHARS = 2048
 
 
 class Violations:
@@ -97,6 +99,33 @@ class Violations:
             )
             return ReimburseStatus.INIT
         return status
+
+    def purposes(self, values: Sequence[int]) -> set[int]:
+        """SignJsapi's purposes: at least one, each known and asked for once."""
+        known = {
+            invoice_service_pb2.SIGN_PURPOSE_WX_CONFIG,
+            invoice_service_pb2.SIGN_PURPOSE_CHOOSE_INVOICE,
+        }
+        if not values:
+            self.add(
+                "purposes", "Ask for SIGN_PURPOSE_WX_CONFIG and/or SIGN_PURPOSE_CHOOSE_INVOICE."
+            )
+        for index, value in enumerate(values):
+            if value not in known:
+                self.add(
+                    f"purposes[{index}]",
+                    "Must be SIGN_PURPOSE_WX_CONFIG or SIGN_PURPOSE_CHOOSE_INVOICE.",
+                )
+            elif values.index(value) != index:
+                self.add(f"purposes[{index}]", "Asked for twice.")
+        return set(values)
+
+    def page_url(self, field: str, value: str) -> str:
+        """The http(s) URL of the page calling wx.config."""
+        parts = urlsplit(value) if len(value) <= MAX_URL_CHARS else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            self.add(field, f"The page's full http(s) URL, at most {MAX_URL_CHARS} characters.")
+        return value
 
     def raise_if_any(self) -> None:
         if self.found:

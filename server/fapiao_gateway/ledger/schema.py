@@ -104,3 +104,20 @@ idempotency_records = Table(
     Column("updated_us", BigInteger, nullable=False),
     UniqueConstraint("account", "request_id", name="uq_idempotency_request"),
 )
+
+#: Import sessions opened by IssueImportQr: the bizCode a QR code carries, for which account,
+#: until when ImportInvoices accepts it, and who issued it.
+import_sessions = Table(
+    "import_sessions",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("account", String(64), nullable=False),
+    Column("biz_code", String(64), nullable=False),
+    Column("issued_by", String(128), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("expire_us", BigInteger, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    UniqueConstraint("account", "biz_code", name="uq_import_session"),
+    Index("ix_import_session_request", "account", "request_id"),
+)

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from fapiao_gateway.domain.context import Deadline, RequestContext
 from fapiao_gateway.domain.errors import (
@@ -20,6 +21,7 @@ from fapiao_gateway.domain.errors import (
 from fapiao_gateway.domain.imports import TAKEN_STATUSES, ImportedInvoice, LedgerEntry
 from fapiao_gateway.domain.invoice import InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
+from fapiao_gateway.ledger.import_sessions import ImportSessions
 from fapiao_gateway.ledger.store import ImportRecord, Ledger, already_imported, now_us
 from fapiao_gateway.wechat.accounts import Account
 from fapiao_gateway.wechat.client import FetchedInvoice, WeChatInvoices
@@ -40,10 +42,16 @@ class InvoiceImporter:
     """The ImportInvoices use case."""
 
     def __init__(
-        self, wechat: WeChatInvoices, ledger: Ledger, *, lock_batch_size: int = 50
+        self,
+        wechat: WeChatInvoices,
+        ledger: Ledger,
+        sessions: ImportSessions,
+        *,
+        lock_batch_size: int = 50,
     ) -> None:
         self._wechat = wechat
         self._ledger = ledger
+        self._sessions = sessions
         self._lock_batch_size = lock_batch_size
 
     async def import_invoices(
@@ -55,6 +63,7 @@ class InvoiceImporter:
         *,
         lock: bool,
     ) -> list[ImportedInvoice]:
+        await self._check_session(account, biz_code)
         fetched_at = now_us()
         fetched = await self._fetch(account, refs, ctx.deadline)
         entries = {e.ref: e for e in await self._ledger.entries(account.appid, refs)}
@@ -88,6 +97,22 @@ class InvoiceImporter:
         except BaseException:
             await asyncio.shield(self._unlock(account, locked))
             raise
+
+    async def _check_session(self, account: Account, biz_code: str) -> None:
+        """A bizCode from an import QR code is accepted only until its session expires."""
+        session = await self._sessions.find(account.appid, biz_code)
+        if session is not None and session.expire_time <= datetime.now(UTC):
+            raise FailedPrecondition(
+                f"The import QR code for bizCode {biz_code!r} expired "
+                f"at {session.expire_time.isoformat()}.",
+                reason="IMPORT_SESSION_EXPIRED",
+                metadata={"account": account.appid, "biz_code": biz_code},
+                precondition_violations=[
+                    PreconditionViolation(
+                        "IMPORT_SESSION_EXPIRED", f"bizCode:{biz_code}", "issue a new QR code"
+                    )
+                ],
+            )
 
     async def _fetch(
         self, account: Account, refs: Sequence[InvoiceRef], deadline: Deadline

@@ -1,0 +1,13 @@
+"""Import sessions: a bizCode handed to a phone through a QR code, valid for a while."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSession:
+    account: str
+    biz_code: str
+    issued_by: str
+    url: str
+    expire_time: datetime
