@@ -95,7 +95,9 @@ async def test_migrations_bring_an_empty_database_to_head(database_url: str) -> 
     finally:
         await engine.dispose()
     assert version == "0003"
-    assert {"imported_invoices", "status_audit", "idempotency_records", "import_sessions"} <= set(tables)
+    assert {"imported_invoices", "status_audit", "idempotency_records", "import_sessions"} <= set(
+        tables
+    )
     assert {
         "ix_imported_biz_code",
         "ix_imported_buyer",

@@ -116,7 +116,7 @@ class Violations:
                     f"purposes[{index}]",
                     "Must be SIGN_PURPOSE_WX_CONFIG or SIGN_PURPOSE_CHOOSE_INVOICE.",
                 )
-            elif values.index(value) != index:
+            elif value in list(values)[:index]:
                 self.add(f"purposes[{index}]", "Asked for twice.")
         return set(values)
 

@@ -559,10 +559,15 @@ class IssueImportQrRequest(_message.Message):
     characters of [A-Za-z0-9_-]. Empty: the gateway generates an unguessable one.
     """
     size_px: _builtins.int
-    """Width and height of the PNG in pixels, 64-2048; 0 means 256."""
+    """Largest width and height of the PNG in pixels, 64-2048; 0 means 256. The
+    image is square and at most this size: each QR module is a whole number of
+    pixels, so it stays sharp and scannable.
+    """
     @_builtins.property
     def valid_for(self) -> _duration_pb2.Duration:
-        """How long the QR code may be used; unset means the configured default."""
+        """How long the QR code may be used, 60 seconds to 24 hours; unset means the
+        configured default (30 minutes unless configured otherwise).
+        """
 
     def __init__(
         self,

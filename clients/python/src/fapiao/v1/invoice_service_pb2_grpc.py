@@ -170,7 +170,10 @@ class InvoiceServiceServicer:
     def IssueImportQr(self, request, context):
         """Issues a QR code (PNG) that opens the configured import page on the
         phone for a business document (bizCode); the PC page shows it, and later
-        finds what the phone imported with SearchInvoices(biz_code).
+        finds what the phone imported with SearchInvoices(biz_code). The page URL
+        gets `bizCode` and `appid` query parameters. ImportInvoices refuses that
+        bizCode once the QR code has expired (FAILED_PRECONDITION,
+        IMPORT_SESSION_EXPIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

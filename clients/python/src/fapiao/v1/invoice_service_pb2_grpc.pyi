@@ -83,7 +83,10 @@ class InvoiceServiceStub:
     IssueImportQr: _grpc.UnaryUnaryMultiCallable[_invoice_service_pb2.IssueImportQrRequest, _invoice_service_pb2.IssueImportQrResponse]
     """Issues a QR code (PNG) that opens the configured import page on the
     phone for a business document (bizCode); the PC page shows it, and later
-    finds what the phone imported with SearchInvoices(biz_code).
+    finds what the phone imported with SearchInvoices(biz_code). The page URL
+    gets `bizCode` and `appid` query parameters. ImportInvoices refuses that
+    bizCode once the QR code has expired (FAILED_PRECONDITION,
+    IMPORT_SESSION_EXPIRED).
     """
     ImportInvoices: _grpc.UnaryUnaryMultiCallable[_invoice_service_pb2.ImportInvoicesRequest, _invoice_service_pb2.ImportInvoicesResponse]
     """Fetches the invoices a user picked from WeChat, optionally locks them, and
@@ -153,7 +156,10 @@ class InvoiceServiceAsyncStub(InvoiceServiceStub):
     IssueImportQr: _aio.UnaryUnaryMultiCallable[_invoice_service_pb2.IssueImportQrRequest, _invoice_service_pb2.IssueImportQrResponse]  # type: ignore[assignment]
     """Issues a QR code (PNG) that opens the configured import page on the
     phone for a business document (bizCode); the PC page shows it, and later
-    finds what the phone imported with SearchInvoices(biz_code).
+    finds what the phone imported with SearchInvoices(biz_code). The page URL
+    gets `bizCode` and `appid` query parameters. ImportInvoices refuses that
+    bizCode once the QR code has expired (FAILED_PRECONDITION,
+    IMPORT_SESSION_EXPIRED).
     """
     ImportInvoices: _aio.UnaryUnaryMultiCallable[_invoice_service_pb2.ImportInvoicesRequest, _invoice_service_pb2.ImportInvoicesResponse]  # type: ignore[assignment]
     """Fetches the invoices a user picked from WeChat, optionally locks them, and
@@ -256,7 +262,10 @@ class InvoiceServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_invoice_service_pb2.IssueImportQrResponse, _abc.Awaitable[_invoice_service_pb2.IssueImportQrResponse]]:
         """Issues a QR code (PNG) that opens the configured import page on the
         phone for a business document (bizCode); the PC page shows it, and later
-        finds what the phone imported with SearchInvoices(biz_code).
+        finds what the phone imported with SearchInvoices(biz_code). The page URL
+        gets `bizCode` and `appid` query parameters. ImportInvoices refuses that
+        bizCode once the QR code has expired (FAILED_PRECONDITION,
+        IMPORT_SESSION_EXPIRED).
         """
 
     @_abc_1.abstractmethod
