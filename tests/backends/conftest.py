@@ -6,7 +6,11 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from fapiao_gateway.bootstrap import Gateway, start_gateway
+from fapiao_gateway.sandbox.app import Sandbox
 from redis.asyncio import Redis
+
+from tests.conftest import gateway_settings
 
 REDIS_URL = os.environ.get("FAPIAO_TEST_REDIS_URL", "")
 POSTGRES_URL = os.environ.get("FAPIAO_TEST_POSTGRES_URL", "")
@@ -56,3 +60,12 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterato
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def gateway(sandbox: Sandbox, database_url: str) -> AsyncIterator[Gateway]:
+    """A sandbox gateway whose ledger is `database_url` (so each test runs on both backends).
+    The root conftest's `channel` and `stub` build on it."""
+    running = await start_gateway(gateway_settings(database_url=database_url), sandbox=sandbox)
+    yield running
+    await running.stop(0)

@@ -51,12 +51,6 @@ async def gateway(sandbox: Sandbox, database_url: str) -> AsyncIterator[Gateway]
     await running.stop(0)
 
 
-@pytest.fixture
-async def stub(gateway: Gateway) -> AsyncIterator[Stub]:
-    async with auth.channel(gateway.address, gateway.callers.development_key) as channel:
-        yield Stub(channel)
-
-
 async def import_(
     stub: Stub,
     *invoices: SandboxInvoice,

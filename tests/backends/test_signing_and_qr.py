@@ -5,14 +5,13 @@ import asyncio
 import hashlib
 import io
 import time
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import grpc
 import pytest
 import zxingcpp
 from fapiao.v1 import invoice_pb2, invoice_service_pb2
-from fapiao_gateway.bootstrap import SANDBOX_IMPORT_PAGE, Gateway, start_gateway
+from fapiao_gateway.bootstrap import SANDBOX_IMPORT_PAGE, start_gateway
 from fapiao_gateway.ledger.engine import create_engine
 from fapiao_gateway.sandbox import seed
 from fapiao_gateway.sandbox.app import Sandbox
@@ -28,19 +27,6 @@ from tests.support import auth
 CONFIG = invoice_service_pb2.SIGN_PURPOSE_WX_CONFIG
 CHOOSE = invoice_service_pb2.SIGN_PURPOSE_CHOOSE_INVOICE
 PAGE = "https://expense.example.com/h5/pick?from=pc#/step/2"
-
-
-@pytest.fixture
-async def gateway(sandbox: Sandbox, database_url: str) -> AsyncIterator[Gateway]:
-    running = await start_gateway(gateway_settings(database_url=database_url), sandbox=sandbox)
-    yield running
-    await running.stop(0)
-
-
-@pytest.fixture
-async def stub(gateway: Gateway) -> AsyncIterator[Stub]:
-    async with auth.channel(gateway.address, gateway.callers.development_key) as channel:
-        yield Stub(channel)
 
 
 def sign_request(**fields) -> invoice_service_pb2.SignJsapiRequest:

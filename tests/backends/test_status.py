@@ -4,13 +4,12 @@ ledger backends: transitions, atomic batches, idempotency, audit, the ledger fol
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 import pytest
 from fapiao.v1 import invoice_pb2, invoice_service_pb2
-from fapiao_gateway.bootstrap import Gateway, start_gateway
+from fapiao_gateway.bootstrap import Gateway
 from fapiao_gateway.domain.status import ReimburseStatus
 from fapiao_gateway.ledger.status_changes import StatusChangeStore
 from fapiao_gateway.sandbox import seed
@@ -18,9 +17,7 @@ from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 from fapiao_gateway.sandbox.emulator import SandboxInvoice
 from fapiao_gateway.sandbox.faults import FaultKind
 
-from tests.conftest import gateway_settings
 from tests.rpc import Stub, failure_of
-from tests.support import auth
 from tests.support.processes import run
 
 INIT, LOCK, CLOSURE = (
@@ -51,19 +48,6 @@ def sandbox() -> Sandbox:
             SandboxInvoice(invoice.card_id, invoice.encrypt_code, invoice.holder, invoice.payload)
         )
     return made
-
-
-@pytest.fixture
-async def gateway(sandbox: Sandbox, database_url: str) -> AsyncIterator[Gateway]:
-    running = await start_gateway(gateway_settings(database_url=database_url), sandbox=sandbox)
-    yield running
-    await running.stop(0)
-
-
-@pytest.fixture
-async def stub(gateway: Gateway) -> AsyncIterator[Stub]:
-    async with auth.channel(gateway.address, gateway.callers.development_key) as channel:
-        yield Stub(channel)
 
 
 def at_wechat(sandbox: Sandbox, invoice: SandboxInvoice) -> str:
