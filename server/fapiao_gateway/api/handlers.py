@@ -50,7 +50,7 @@ def _entry(
             caller = who.name
             try:
                 request = request_type.FromString(raw)
-            except (DecodeError, UnicodeDecodeError, RuntimeWarning):
+            except (DecodeError, UnicodeDecodeError):
                 raise InvalidArgument(
                     f"The request is not a valid {request_type.DESCRIPTOR.full_name} message.",
                     reason="MALFORMED_REQUEST",

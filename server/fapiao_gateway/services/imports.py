@@ -25,7 +25,6 @@ from fapiao_gateway.ledger.import_sessions import ImportSessions
 from fapiao_gateway.ledger.store import ImportRecord, Ledger, already_imported, now_us
 from fapiao_gateway.wechat.accounts import Account
 from fapiao_gateway.wechat.client import FetchedInvoice, WeChatInvoices
-from fapiao_gateway.wechat.errcodes import TokenRejected
 
 log = logging.getLogger("fapiao_gateway.imports")
 
@@ -187,10 +186,9 @@ class InvoiceImporter:
                         account, openid, batch, ReimburseStatus.LOCK, deadline
                     )
                 except BaseException as exc:
-                    # An errcode means WeChat refused the whole batch (it is transactional);
-                    # anything else (timeout, dropped connection) may have locked it.
-                    refused = isinstance(exc, GatewayError) and "wechat_errcode" in exc.metadata
-                    if not refused or isinstance(exc, TokenRejected):
+                    # A batch WeChat certainly did not apply (it answered an errcode, or the
+                    # request never left) needs no release; anything else might have locked.
+                    if not isinstance(exc, GatewayError) or exc.maybe_applied:
                         locked.extend(batch)
                     await asyncio.shield(self._unlock(account, locked))
                     raise
