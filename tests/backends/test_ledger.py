@@ -388,3 +388,13 @@ async def test_concurrent_imports_of_one_invoice_leave_one_owner(
     owner = (await search(stub, invoice_number=f"{0:08d}")).invoices
     assert [i.biz_code for i in owner] == [winners[0].biz_code]
     assert status_at_wechat(sandbox, SYNTHETIC[0]) == "INVOICE_REIMBURSE_LOCK"
+
+
+async def test_out_of_range_times_are_invalid_argument_naming_each(stub: Stub) -> None:
+    beyond = timestamp_pb2.Timestamp(seconds=2**40)
+    failure = await failure_of(search(stub, update_time_start=beyond, billing_time_end=beyond))
+    assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in failure.details["BadRequest"].field_violations] == [
+        "update_time_start",
+        "billing_time_end",
+    ]

@@ -268,3 +268,15 @@ async def test_without_an_import_page_qr_codes_are_refused(database_url: str) ->
         assert failure.info.reason == "IMPORT_PAGE_NOT_CONFIGURED"
     finally:
         await running.stop(0)
+
+
+async def test_a_malformed_url_is_invalid_argument_not_a_crash(stub: Stub) -> None:
+    failure = await failure_of(stub.SignJsapi(sign_request(url="http://[oops/page")))
+    assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in failure.details["BadRequest"].field_violations] == ["url"]
+
+
+async def test_an_overflowing_validity_is_invalid_argument_not_a_crash(stub: Stub) -> None:
+    failure = await failure_of(issue(stub, valid_for=duration_pb2.Duration(seconds=2**62)))
+    assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in failure.details["BadRequest"].field_violations] == ["valid_for"]

@@ -18,6 +18,7 @@ import pytest
 from fapiao.v1 import invoice_pb2, invoice_service_pb2
 from fapiao_gateway.bootstrap import start_gateway
 from fapiao_gateway.sandbox import seed
+from google.protobuf import duration_pb2, timestamp_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 from hypothesis import HealthCheck, given, settings
@@ -80,6 +81,14 @@ texts = st.one_of(
 )
 
 
+#: Mostly accounts the development caller may use, so most examples get past authorization.
+accounts = st.integers(0, 9).flatmap(
+    lambda n: (
+        st.sampled_from(["sandbox", "sandbox-partner", seed.PRIMARY.appid]) if n < 8 else texts
+    )
+)
+
+
 def enormous_list() -> list[invoice_pb2.InvoiceRef]:
     return [invoice_pb2.InvoiceRef(card_id="a", encrypt_code="b")] * 20_000
 
@@ -92,24 +101,40 @@ ref_lists = st.one_of(
 statuses = st.integers(min_value=-5, max_value=10)
 numbers = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 int64s = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+int32s = st.integers(min_value=-(2**31), max_value=2**31 - 1)
+#: Any Timestamp or Duration the wire can carry, valid or not (years past 9999, negative nanos).
+times = st.none() | st.builds(timestamp_pb2.Timestamp, seconds=int64s, nanos=int32s)
+durations = st.none() | st.builds(duration_pb2.Duration, seconds=int64s, nanos=int32s)
+urls = st.one_of(
+    texts,
+    st.sampled_from(
+        [
+            "http://[oops/page",
+            "https://[::1/x",
+            "http://",
+            "https://a.example/p#frag",
+            "javascript:alert(1)",
+        ]
+    ),
+)
 
 MESSAGES = {
     "GetInvoice": st.builds(
-        invoice_service_pb2.GetInvoiceRequest, account=texts, invoice=st.none() | refs
+        invoice_service_pb2.GetInvoiceRequest, account=accounts, invoice=st.none() | refs
     ),
     "GetInvoices": st.builds(
-        invoice_service_pb2.GetInvoicesRequest, account=texts, invoices=ref_lists
+        invoice_service_pb2.GetInvoicesRequest, account=accounts, invoices=ref_lists
     ),
     "UpdateStatus": st.builds(
         invoice_service_pb2.UpdateStatusRequest,
-        account=texts,
+        account=accounts,
         request_id=texts,
         invoice=st.none() | refs,
         status=statuses,
     ),
     "UpdateStatusBatch": st.builds(
         invoice_service_pb2.UpdateStatusBatchRequest,
-        account=texts,
+        account=accounts,
         request_id=texts,
         openid=texts,
         status=statuses,
@@ -117,22 +142,23 @@ MESSAGES = {
     ),
     "SignJsapi": st.builds(
         invoice_service_pb2.SignJsapiRequest,
-        account=texts,
+        account=accounts,
         purposes=st.lists(statuses, max_size=4),
-        url=texts,
+        url=urls,
         timestamp=int64s,
         nonce_str=texts,
     ),
     "IssueImportQr": st.builds(
         invoice_service_pb2.IssueImportQrRequest,
-        account=texts,
+        account=accounts,
         request_id=texts,
         biz_code=texts,
         size_px=numbers,
+        valid_for=durations,
     ),
     "ImportInvoices": st.builds(
         invoice_service_pb2.ImportInvoicesRequest,
-        account=texts,
+        account=accounts,
         request_id=texts,
         biz_code=texts,
         invoices=ref_lists,
@@ -140,7 +166,7 @@ MESSAGES = {
     ),
     "SearchInvoices": st.builds(
         invoice_service_pb2.SearchInvoicesRequest,
-        account=texts,
+        account=accounts,
         biz_code=texts,
         invoice_code=texts,
         invoice_number=texts,
@@ -148,6 +174,10 @@ MESSAGES = {
         status=statuses,
         page_size=numbers,
         page_token=texts,
+        update_time_start=times,
+        update_time_end=times,
+        billing_time_start=times,
+        billing_time_end=times,
     ),
 }
 
@@ -161,15 +191,18 @@ raw_bodies = st.one_of(
 )
 
 
-def credentials(key: str) -> st.SearchStrategy[tuple[tuple[str, str], ...]]:
+def credentials(key: str) -> st.SearchStrategy[tuple[tuple[str, str | bytes], ...]]:
+    """Mostly the valid key (so most examples reach validation and the use cases), otherwise
+    no, malformed or binary credentials."""
     printable = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
-    return st.one_of(
-        st.just((("authorization", f"Bearer {key}"),)),
+    valid = st.just((("authorization", f"Bearer {key}"),))
+    invalid = st.one_of(
         st.just(()),
         printable.map(lambda value: (("authorization", value),)),
         printable.map(lambda value: (("authorization", f"Bearer {value}"),)),
         st.binary(max_size=40).map(lambda value: (("authorization-bin", value),)),
     )
+    return st.integers(0, 9).flatmap(lambda n: valid if n < 8 else invalid)
 
 
 def call(server: LiveServer, rpc: str, body: bytes, metadata: tuple) -> grpc.StatusCode:

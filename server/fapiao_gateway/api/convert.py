@@ -1,10 +1,9 @@
 """Domain objects to protobuf messages and back. The only place both kinds meet."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fapiao.v1 import invoice_pb2, invoice_service_pb2
 from google.protobuf import timestamp_pb2
-from google.protobuf.message import Message
 
 from fapiao_gateway.domain.imports import ImportedInvoice
 from fapiao_gateway.domain.invoice import Invoice, InvoiceLine, InvoiceRef, LookupFailure
@@ -38,14 +37,6 @@ def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     out = timestamp_pb2.Timestamp()
     out.FromDatetime(value)
     return out
-
-
-def optional_datetime(message: Message, field: str) -> datetime | None:
-    """A Timestamp field as an aware UTC datetime; None when the field is unset."""
-    if not message.HasField(field):
-        return None
-    value: timestamp_pb2.Timestamp = getattr(message, field)
-    return value.ToDatetime(tzinfo=UTC)
 
 
 def ref_to_proto(ref: InvoiceRef) -> invoice_pb2.InvoiceRef:

@@ -180,9 +180,10 @@ class InvoiceServicer:
             check.add("size_px", f"{MIN_QR_PX}-{MAX_QR_PX} pixels, or 0 for {DEFAULT_QR_PX}.")
         valid_for = self._import_qr_ttl
         if request.HasField("valid_for"):
-            valid_for = request.valid_for.ToTimedelta()
-            if not MIN_QR_TTL <= valid_for <= MAX_QR_TTL:
+            asked = check.duration(request, "valid_for")
+            if asked is not None and not MIN_QR_TTL <= asked <= MAX_QR_TTL:
                 check.add("valid_for", "Between 60 seconds and 24 hours.")
+            valid_for = asked or valid_for
         check.raise_if_any()
         png, session = await self._qr.issue(
             ctx,
@@ -227,18 +228,22 @@ class InvoiceServicer:
             status = convert.status_from_proto(request.status)
             if status is None:
                 check.add("status", f"Unknown status {request.status}.")
+        update_time_start, update_time_end = (
+            check.time(request, "update_time_start"),
+            check.time(request, "update_time_end"),
+        )
+        billing_time_start = check.time(request, "billing_time_start")
+        billing_time_end = check.time(request, "billing_time_end")
         check.raise_if_any()
-
-        when = convert.optional_datetime
         filters = SearchFilters(
             account=account.appid,
             biz_code=request.biz_code,
             invoice_code=request.invoice_code,
             invoice_number=request.invoice_number,
-            update_time_start=when(request, "update_time_start"),
-            update_time_end=when(request, "update_time_end"),
-            billing_time_start=when(request, "billing_time_start"),
-            billing_time_end=when(request, "billing_time_end"),
+            update_time_start=update_time_start,
+            update_time_end=update_time_end,
+            billing_time_start=billing_time_start,
+            billing_time_end=billing_time_end,
             buyer_tax_numbers=tuple(request.buyer_tax_numbers),
             seller_tax_numbers=tuple(request.seller_tax_numbers),
             status=status,

@@ -2,9 +2,12 @@
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from fapiao.v1 import invoice_pb2, invoice_service_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf.message import Message
 
 from fapiao_gateway.api.convert import status_from_proto
 from fapiao_gateway.domain.errors import FieldViolation, invalid_fields
@@ -122,10 +125,35 @@ class Violations:
 
     def page_url(self, field: str, value: str) -> str:
         """The http(s) URL of the page calling wx.config."""
-        parts = urlsplit(value) if len(value) <= MAX_URL_CHARS else None
+        try:
+            parts = urlsplit(value) if len(value) <= MAX_URL_CHARS else None
+        except ValueError:  # e.g. an unclosed "[" in the host
+            parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             self.add(field, f"The page's full http(s) URL, at most {MAX_URL_CHARS} characters.")
         return value
+
+    def time(self, message: Message, field: str) -> datetime | None:
+        """An optional Timestamp field as an aware UTC datetime; None when unset."""
+        if not message.HasField(field):
+            return None
+        value: timestamp_pb2.Timestamp = getattr(message, field)
+        try:
+            return value.ToDatetime(tzinfo=UTC)
+        except (ValueError, OverflowError):
+            self.add(field, "Not a valid time: years 0001 to 9999, nanos 0 to 999,999,999.")
+            return None
+
+    def duration(self, message: Message, field: str) -> timedelta | None:
+        """An optional Duration field as a timedelta; None when unset or unreadable."""
+        if not message.HasField(field):
+            return None
+        value: duration_pb2.Duration = getattr(message, field)
+        try:
+            return value.ToTimedelta()
+        except (ValueError, OverflowError):
+            self.add(field, "Not a valid duration.")
+            return None
 
     def raise_if_any(self) -> None:
         if self.found:
