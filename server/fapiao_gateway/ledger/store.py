@@ -49,7 +49,16 @@ class ImportRecord:
     fetched_status: ReimburseStatus
 
 
-def already_imported(entry: LedgerEntry, account: str) -> AlreadyExists:
+def refuse_if_held_elsewhere(
+    entry: LedgerEntry | None, biz_code: str, status: ReimburseStatus, account: str
+) -> None:
+    """ALREADY_EXISTS if another bizCode holds the invoice in a reimbursement process.
+    `status` is the freshest status known for it (see record_import)."""
+    if entry is not None and entry.biz_code != biz_code and status in TAKEN_STATUSES:
+        raise _already_imported(LedgerEntry(entry.ref, entry.biz_code, status, 0), account)
+
+
+def _already_imported(entry: LedgerEntry, account: str) -> AlreadyExists:
     """The refusal for an invoice another bizCode holds in a reimbursement process."""
     return AlreadyExists(
         f"The invoice is already imported under bizCode {entry.biz_code!r} "
@@ -180,17 +189,11 @@ class Ledger:
                 }
                 for record in records:
                     entry = existing.get(record.invoice.ref)
-                    if entry is None or entry.biz_code == biz_code:
-                        continue
+                    fresher = entry is not None and entry.update_time_us > fetched_at_us
                     status = (
-                        entry.status
-                        if entry.update_time_us > fetched_at_us
-                        else record.fetched_status
+                        entry.status if entry is not None and fresher else record.fetched_status
                     )
-                    if status in TAKEN_STATUSES:
-                        raise already_imported(
-                            LedgerEntry(entry.ref, entry.biz_code, status, 0), account
-                        )
+                    refuse_if_held_elsewhere(entry, biz_code, status, account)
                 for record in records:
                     invoice = record.invoice
                     entry = existing.get(invoice.ref)

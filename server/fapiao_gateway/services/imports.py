@@ -18,11 +18,11 @@ from fapiao_gateway.domain.errors import (
     GatewayError,
     PreconditionViolation,
 )
-from fapiao_gateway.domain.imports import TAKEN_STATUSES, ImportedInvoice, LedgerEntry
+from fapiao_gateway.domain.imports import ImportedInvoice, LedgerEntry
 from fapiao_gateway.domain.invoice import InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
 from fapiao_gateway.ledger.import_sessions import ImportSessions
-from fapiao_gateway.ledger.store import ImportRecord, Ledger, already_imported, now_us
+from fapiao_gateway.ledger.store import ImportRecord, Ledger, now_us, refuse_if_held_elsewhere
 from fapiao_gateway.wechat.accounts import Account
 from fapiao_gateway.wechat.client import FetchedInvoice, WeChatInvoices
 
@@ -64,13 +64,12 @@ class InvoiceImporter:
     ) -> list[ImportedInvoice]:
         await self._check_session(account, biz_code)
         fetched_at = now_us()
-        fetched = await self._fetch(account, refs, ctx.deadline)
+        fetched = await self._wechat.fetch_all(account, refs, ctx.deadline)
         entries = {e.ref: e for e in await self._ledger.entries(account.appid, refs)}
-        for ref in refs:
-            entry = entries.get(ref)
-            status = fetched[ref].invoice.reimburse_status
-            if entry is not None and entry.biz_code != biz_code and status in TAKEN_STATUSES:
-                raise already_imported(LedgerEntry(ref, entry.biz_code, status, 0), account.appid)
+        for ref in refs:  # early, before any lock; the ledger checks again as it stores
+            refuse_if_held_elsewhere(
+                entries.get(ref), biz_code, fetched[ref].invoice.reimburse_status, account.appid
+            )
         statuses = {ref: fetched[ref].invoice.reimburse_status for ref in refs}
         to_lock: list[FetchedInvoice] = []
         if lock:
@@ -112,19 +111,6 @@ class InvoiceImporter:
                     )
                 ],
             )
-
-    async def _fetch(
-        self, account: Account, refs: Sequence[InvoiceRef], deadline: Deadline
-    ) -> dict[InvoiceRef, FetchedInvoice]:
-        """Every ref's invoice: batched, then one by one for what the batch left out, so a
-        missing invoice fails with WeChat's own reason (NOT_FOUND) rather than a guess."""
-        fetched = await self._wechat.fetch_batch(account, refs, deadline)
-        missing = [ref for ref in refs if ref not in fetched]
-        singles = await asyncio.gather(
-            *(self._wechat.fetch_invoice(account, ref, deadline) for ref in missing)
-        )
-        fetched.update(zip(missing, singles, strict=True))
-        return fetched
 
     @staticmethod
     def _lockable(

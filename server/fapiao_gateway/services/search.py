@@ -55,10 +55,9 @@ def decode_page_token(token: str, filters: SearchFilters) -> Cursor | None:
 
 
 def page_size(requested: int) -> int:
-    """AIP-158: 0 is the default, above the maximum is the maximum, negative is an error."""
-    if requested < 0:
-        raise invalid_fields([FieldViolation("page_size", "Must not be negative.")])
-    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    """AIP-158: 0 is the default, above the maximum is the maximum. A negative size is
+    INVALID_ARGUMENT, refused with the request's other fields before this is called."""
+    return min(max(requested, 0) or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
 class InvoiceSearch:

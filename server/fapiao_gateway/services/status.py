@@ -193,10 +193,7 @@ class StatusUpdater:
         self, account: Account, refs: Sequence[InvoiceRef], deadline: Deadline
     ) -> dict[InvoiceRef, KnownInvoice]:
         """What WeChat says now (a read: always safe); the ledger follows it."""
-        fetched = await self._wechat.fetch_batch(account, refs, deadline)
-        for ref in refs:
-            if ref not in fetched:
-                fetched[ref] = await self._wechat.fetch_invoice(account, ref, deadline)
+        fetched = await self._wechat.fetch_all(account, refs, deadline)
         await self._ledger.follow(
             account.appid, {ref: f.invoice.reimburse_status for ref, f in fetched.items()}
         )

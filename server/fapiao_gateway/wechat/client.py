@@ -73,6 +73,19 @@ class WeChatInvoices:
         info = parse_reply(InvoiceInfo, payload, account, Api.GET_INVOICE_INFO, ref)
         return FetchedInvoice(info.to_domain(ref.encrypt_code), _invoice_json(payload))
 
+    async def fetch_all(
+        self, account: Account, refs: Sequence[InvoiceRef], deadline: Deadline
+    ) -> dict[InvoiceRef, FetchedInvoice]:
+        """Every ref's invoice: in batches, then one by one for what the batches left out, so
+        a missing invoice fails with WeChat's own reason (e.g. NOT_FOUND), not a guess."""
+        fetched = await self.fetch_batch(account, refs, deadline)
+        missing = [ref for ref in refs if ref not in fetched]
+        singles = await asyncio.gather(
+            *(self.fetch_invoice(account, ref, deadline) for ref in missing)
+        )
+        fetched.update(zip(missing, singles, strict=True))
+        return fetched
+
     async def fetch_batch(
         self, account: Account, refs: Sequence[InvoiceRef], deadline: Deadline
     ) -> dict[InvoiceRef, FetchedInvoice]:
