@@ -280,3 +280,12 @@ async def test_an_overflowing_validity_is_invalid_argument_not_a_crash(stub: Stu
     failure = await failure_of(issue(stub, valid_for=duration_pb2.Duration(seconds=2**62)))
     assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
     assert [v.field for v in failure.details["BadRequest"].field_violations] == ["valid_for"]
+
+
+async def test_a_request_id_reused_with_another_biz_code_is_refused(stub: Stub) -> None:
+    await issue(stub, request_id="qr-req-2", biz_code="EXP-A")
+    failure = await failure_of(issue(stub, request_id="qr-req-2", biz_code="EXP-B"))
+    assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in failure.details["BadRequest"].field_violations] == ["request_id"]
+    again = await issue(stub, request_id="qr-req-2", biz_code="EXP-A")
+    assert again.biz_code == "EXP-A"

@@ -41,8 +41,3 @@ def test_card_sign_sorts_values_as_strings_and_joins_them() -> None:
         )
         == expected
     )
-
-
-def test_the_card_sign_field_set_is_declared_once() -> None:
-    assert len(signatures.CHOOSE_INVOICE_SIGN_FIELDS) == 5
-    assert signatures.CHOOSE_INVOICE_CARD_TYPE == "INVOICE"

@@ -174,7 +174,7 @@ class InvoiceServicer:
         account = self._access.authorize(ctx, request.account, Operation.ISSUE_QR)
         check = Violations()
         request_id = check.request_id(request.request_id)
-        biz_code = check.biz_code("biz_code", request.biz_code) or new_biz_code()
+        biz_code = check.biz_code("biz_code", request.biz_code)
         size_px = request.size_px or DEFAULT_QR_PX
         if not MIN_QR_PX <= size_px <= MAX_QR_PX:
             check.add("size_px", f"{MIN_QR_PX}-{MAX_QR_PX} pixels, or 0 for {DEFAULT_QR_PX}.")

@@ -7,6 +7,7 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fapiao_gateway.domain.errors import FieldViolation, invalid_fields
 from fapiao_gateway.domain.import_sessions import ImportSession
 from fapiao_gateway.ledger.schema import import_sessions as t
 from fapiao_gateway.ledger.store import from_us, ledger_unavailable, now_us, to_us
@@ -18,9 +19,12 @@ class ImportSessions:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def open(self, session: ImportSession, *, request_id: str) -> ImportSession:
+    async def open(
+        self, session: ImportSession, *, request_id: str, explicit_biz_code: bool
+    ) -> ImportSession:
         """Stores `session`; reopening a bizCode moves its expiry. With a request_id already
-        used for this account, returns the session that call opened (AIP-155)."""
+        used for this account, returns the session that call opened (AIP-155), unless the
+        caller named a different bizCode this time (INVALID_ARGUMENT)."""
         try:
             async with self._engine.begin() as conn:
                 if request_id:
@@ -32,6 +36,15 @@ class ImportSessions:
                         )
                     ).first()
                     if earlier is not None:
+                        if explicit_biz_code and earlier.biz_code != session.biz_code:
+                            raise invalid_fields(
+                                [
+                                    FieldViolation(
+                                        "request_id",
+                                        "Already used for another bizCode; use a new request_id.",
+                                    )
+                                ]
+                            )
                         return self._session(earlier)
                 values = {
                     "issued_by": session.issued_by,

@@ -21,6 +21,7 @@ from fapiao_gateway.domain.errors import (
 )
 from fapiao_gateway.domain.import_sessions import ImportSession
 from fapiao_gateway.ledger.import_sessions import ImportSessions
+from fapiao_gateway.services.imports import new_biz_code
 from fapiao_gateway.wechat.accounts import Account
 
 #: The quiet zone around the code, in modules (the QR standard asks for four).
@@ -64,7 +65,7 @@ class ImportQrIssuer:
         ctx: RequestContext,
         account: Account,
         *,
-        biz_code: str,
+        biz_code: str,  # "" generates one
         size_px: int,
         valid_for: timedelta,
         request_id: str,
@@ -81,12 +82,15 @@ class ImportQrIssuer:
                     )
                 ],
             )
+        chosen = biz_code or new_biz_code()
         session = ImportSession(
             account=account.appid,
-            biz_code=biz_code,
+            biz_code=chosen,
             issued_by=ctx.caller.name,
-            url=page_url_for(self._page_url, biz_code, account.appid),
+            url=page_url_for(self._page_url, chosen, account.appid),
             expire_time=datetime.now(UTC) + valid_for,
         )
-        session = await self._sessions.open(session, request_id=request_id)
+        session = await self._sessions.open(
+            session, request_id=request_id, explicit_biz_code=biz_code != ""
+        )
         return render_png(session.url, size_px), session
