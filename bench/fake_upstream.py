@@ -1,39 +1,78 @@
-"""A minimal WeChat stand-in for benchmarks: fixed replies, as little server work as possible.
+"""A small WeChat stand-in that answers what it is asked: for benchmarks that need fresh
+invoices on every call (nginx, bench/upstream.py, can only answer files).
 
-Run: python -m bench.fake_upstream PORT. Answers stable_token and getinvoiceinfo only, so the
-benchmark measures the gateway's client side rather than the emulator's rules.
+    python -m bench.fake_upstream PORT
+
+Answers stable_token, getinvoiceinfo (always the first seeded invoice: bench/transport.py),
+getinvoicebatch (every requested card_id/encrypt_code as a plain INIT invoice of one holder:
+bench/ledger_search.py imports new invoices with it) and the status updates (errcode 0).
+Prints "ready" once it serves.
 """
 
 import json
 import sys
+from typing import Any
 
 from aiohttp import web
 from fapiao_gateway.sandbox import seed
-from fapiao_gateway.sandbox.emulator import Emulator
+from fapiao_gateway.sandbox.emulator import Emulator, SandboxInvoice
 
 _EMULATOR = Emulator(seed.ACCOUNTS, seed.invoices())
 _INVOICE = seed.invoices()[0]
-_INFO = json.dumps(
-    {"errcode": 0, "errmsg": "ok", **_EMULATOR.render(_INVOICE, seed.PRIMARY.appid)},
-    ensure_ascii=False,
-).encode()
-_TOKEN = json.dumps({"access_token": "SBX_bench_token", "expires_in": 7200}).encode()
+_TEMPLATE = seed.synthetic(1)[0]
+
+
+def _body(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def _json(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type="application/json")
+
+
+_INFO = _body({"errcode": 0, "errmsg": "ok", **_EMULATOR.render(_INVOICE, seed.PRIMARY.appid)})
+_TOKEN = _body({"access_token": "SBX_bench_token", "expires_in": 7200})
+_OK = _body({"errcode": 0, "errmsg": "ok"})
 
 
 async def token(_: web.Request) -> web.Response:
-    return web.Response(body=_TOKEN, content_type="application/json")
+    return _json(_TOKEN)
 
 
 async def invoice(_: web.Request) -> web.Response:
-    return web.Response(body=_INFO, content_type="application/json")
+    return _json(_INFO)
+
+
+async def batch(request: web.Request) -> web.Response:
+    """Every requested invoice, as the synthetic template with the requested card_id."""
+    items = (await request.json()).get("item_list") or []
+    rendered = [
+        _EMULATOR.render(
+            SandboxInvoice(item["card_id"], item["encrypt_code"], seed.ZHANG, _TEMPLATE.payload),
+            seed.PRIMARY.appid,
+        )
+        for item in items
+    ]
+    return _json(_body({"errcode": 0, "errmsg": "ok", "item_list": rendered}))
+
+
+async def ok(_: web.Request) -> web.Response:
+    return _json(_OK)
+
+
+def app() -> web.Application:
+    application = web.Application()
+    application.router.add_post("/cgi-bin/stable_token", token)
+    application.router.add_post("/card/invoice/reimburse/getinvoiceinfo", invoice)
+    application.router.add_post("/card/invoice/reimburse/getinvoicebatch", batch)
+    application.router.add_post("/card/invoice/reimburse/updateinvoicestatus", ok)
+    application.router.add_post("/card/invoice/reimburse/updatestatusbatch", ok)
+    return application
 
 
 def main() -> None:
-    app = web.Application()
-    app.router.add_post("/cgi-bin/stable_token", token)
-    app.router.add_post("/card/invoice/reimburse/getinvoiceinfo", invoice)
     web.run_app(
-        app, host="127.0.0.1", port=int(sys.argv[1]), print=lambda *_: print("ready", flush=True)
+        app(), host="127.0.0.1", port=int(sys.argv[1]), print=lambda *_: print("ready", flush=True)
     )
 
 

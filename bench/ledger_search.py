@@ -1,210 +1,320 @@
-"""SearchInvoices latency on a million ledger rows, per filter, on SQLite and PostgreSQL.
+"""The ledger at a million rows, through the real gateway, on SQLite and PostgreSQL.
 
-Loads N synthetic rows (one account; 10 invoices per bizCode; 1,000 invoice codes; 500 buyers;
-5,000 sellers; 60% INIT, 30% LOCK, 10% CLOSURE; two years of billing and update times),
-then runs each filter `--queries` times with varying values through Ledger.search, the code
-SearchInvoices uses: the first page (50 rows, with its total_size count) and a later page
-(keyset cursor, no count). Reports median and p99 in ms, and each median as a ratio to the
-baseline measured in the same run: the unfiltered first page.
+    .venv/bin/python -m bench.ledger_search                          # both backends
+    .venv/bin/python -m bench.ledger_search --backend sqlite --rows 100000 --seconds 5
 
-    .venv/bin/python -m bench.ledger_search --rows 1000000 --backend sqlite
-    .venv/bin/python -m bench.ledger_search --rows 1000000 --backend postgresql \\
-        --postgres postgresql://postgres@127.0.0.1:5432/test
+For each backend, a gateway on an empty ledger and one on a ledger of `--rows` synthetic
+rows (bench/ledger_seed.py, bulk-loaded through the ledger schema), both behind the same
+upstream (bench/fake_upstream.py, which answers getinvoicebatch with whatever it is asked,
+so every import brings 50 new invoices):
+- ImportInvoices of 50 new invoices under a new bizCode, one at a time, `--imports` times
+  on each ledger: the full ledger's median as a ratio of the empty one's (the baseline).
+- SearchInvoices with every filter the contract offers, `--queries` different values each
+  (after a few untimed ones): the first page (50 rows and the total_size count) and, where
+  there is one, the next page (keyset cursor, no count); p50 and p99 in ms.
+- ImportInvoices with 8 calls in flight for `--seconds` on the full ledger: calls, failures
+  by code and message, and how many `database is locked` the gateway logged. (Today the
+  gateway answers a database error as UNAVAILABLE "The ledger database is not available
+  (OperationalError)" and does not log the driver's message, so on SQLite a locked database
+  shows among the failures under that message, not in the log count.)
+Latencies are the client's (a grpc.aio client in this process, one call at a time).
 """
 
 import argparse
 import asyncio
-import json
+import contextlib
 import random
 import statistics
-import tempfile
+import sys
 import time
-import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
-import asyncpg
-from fapiao_gateway.domain.imports import SearchFilters
-from fapiao_gateway.domain.status import ReimburseStatus
-from fapiao_gateway.ledger.engine import create_engine, migrate
-from fapiao_gateway.ledger.schema import imported_invoices
-from fapiao_gateway.ledger.store import Ledger
-from sqlalchemy import insert
+import grpc
+from fapiao.v1 import invoice_pb2, invoice_service_pb2, invoice_service_pb2_grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
-ACCOUNT = "wx5a6b7c8d9e0f1a2b"
-START = datetime(2025, 1, 1, tzinfo=UTC)
-SPAN_US = int(timedelta(days=730).total_seconds() * 1_000_000)
-PAYLOAD = json.dumps(
-    {
-        "card_id": "x",
-        "openid": "o",
-        "type": "增值税电子普通发票",
-        "user_info": {"fee": 100, "reimburse_status": "INVOICE_REIMBURSE_INIT"},
-    },
-    ensure_ascii=False,
-)
-STATUSES = [ReimburseStatus.INIT] * 6 + [ReimburseStatus.LOCK] * 3 + [ReimburseStatus.CLOSURE]
+from bench import canned, gateway_process, ledger_seed, procs
+from bench.ledger_seed import biz_code, buyer, invoice_code, invoice_number, seller, when
+
+pb = invoice_service_pb2
+Request = pb.SearchInvoicesRequest
 
 
-def row(n: int, rows: int) -> dict[str, object]:
-    start_us = int(START.timestamp() * 1_000_000)
+def _time(fraction: float) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(when(fraction))
+    return stamp
+
+
+def filters(rng: random.Random, rows: int) -> dict[str, Callable[[], Request]]:
+    """Every SearchInvoices filter, and some combinations, with a fresh value per call."""
+    a = canned.ALIAS
+
+    def pick(top: int) -> int:
+        return rng.randrange(top)
+
+    def window(days: int) -> tuple[Timestamp, Timestamp]:
+        start = rng.random() * (1 - days / 730)
+        return _time(start), _time(start + days / 730)
+
+    def code_and_number() -> Request:
+        n = pick(rows)
+        return Request(account=a, invoice_code=invoice_code(n), invoice_number=invoice_number(n))
+
+    def updated(days: int) -> Request:
+        start, end = window(days)
+        return Request(account=a, update_time_start=start, update_time_end=end)
+
+    def billed(days: int) -> Request:
+        start, end = window(days)
+        return Request(account=a, billing_time_start=start, billing_time_end=end)
+
+    def combined() -> Request:
+        start, end = window(90)
+        return Request(
+            account=a,
+            buyer_tax_numbers=[buyer(pick(500))],
+            status=invoice_pb2.REIMBURSE_STATUS_INIT,
+            update_time_start=start,
+            update_time_end=end,
+        )
+
     return {
-        "account": ACCOUNT,
-        "card_id": f"pBench{n % 5000:022d}",
-        "encrypt_code": f"ZW5jcnlwdC1jb2Rl{n:024d}=",
-        "openid": f"oUser{n % 20000:023d}",
-        "biz_code": f"EXP-{n // 10:07d}",
-        "status": STATUSES[n % 10].value,
-        "invoice_code": f"0{n % 1000:03d}0019001",
-        "invoice_number": f"{n:08d}",
-        "buyer_tax_number": f"91310000BUYER{n % 500:05d}",
-        "seller_tax_number": f"91440300SELLER{n % 5000:05d}",
-        "billing_time_us": start_us + (n * 7919 % rows) * (SPAN_US // rows),
-        "total_fen": 1000 + n % 100000,
-        "payload": PAYLOAD,
-        "imported_by": "bench",
-        "import_time_us": start_us + n * (SPAN_US // rows),
-        "update_time_us": start_us + n * (SPAN_US // rows),
+        "none (all rows)": lambda: Request(account=a),
+        "biz_code": lambda: Request(account=a, biz_code=biz_code(pick(rows))),
+        "invoice_code + number": code_and_number,
+        "invoice_number": lambda: Request(account=a, invoice_number=invoice_number(pick(rows))),
+        "invoice_code": lambda: Request(account=a, invoice_code=invoice_code(pick(1000))),
+        "buyer_tax_numbers": lambda: Request(account=a, buyer_tax_numbers=[buyer(pick(500))]),
+        "seller_tax_numbers ×3": lambda: Request(
+            account=a, seller_tax_numbers=[seller(pick(5000)) for _ in range(3)]
+        ),
+        "status = LOCK": lambda: Request(account=a, status=invoice_pb2.REIMBURSE_STATUS_LOCK),
+        "update_time, 7 days": lambda: updated(7),
+        "billing_time, 30 days": lambda: billed(30),
+        "buyer + status + update, 90 days": combined,
     }
 
 
-async def load(url: str, rows: int) -> Ledger:
-    engine = create_engine(url)
-    await migrate(engine)
-    chunk = 20_000
-    for start in range(0, rows, chunk):
-        batch = [row(n, rows) for n in range(start, min(rows, start + chunk))]
-        async with engine.begin() as conn:
-            await conn.execute(insert(imported_invoices), batch)
-    async with engine.begin() as conn:
-        await conn.exec_driver_sql("ANALYZE")
-    return Ledger(engine)
+@dataclass
+class Imports:
+    """Fresh invoices for every import: 50 new refs under a new bizCode each time."""
 
+    serial: int = 0
 
-def when(fraction: float) -> datetime:
-    return START + timedelta(microseconds=int(SPAN_US * fraction))
-
-
-def filters(rng: random.Random, rows: int) -> dict[str, Callable[[], SearchFilters]]:
-    pick = lambda top: rng.randrange(top)  # noqa: E731
-    return {
-        "none (baseline)": lambda: SearchFilters(ACCOUNT),
-        "biz_code": lambda: SearchFilters(ACCOUNT, biz_code=f"EXP-{pick(rows // 10):07d}"),
-        "invoice_code+number": lambda: (
-            lambda n: SearchFilters(
-                ACCOUNT, invoice_code=f"0{n % 1000:03d}0019001", invoice_number=f"{n:08d}"
+    def next(self) -> pb.ImportInvoicesRequest:
+        self.serial += 1
+        refs = [
+            invoice_pb2.InvoiceRef(
+                card_id=f"pImp{self.serial:012d}{i:012d}",
+                encrypt_code=f"aW1wb3J0ZWQ{self.serial:012d}{i:012d}=",
             )
-        )(pick(rows)),
-        "invoice_number": lambda: SearchFilters(ACCOUNT, invoice_number=f"{pick(rows):08d}"),
-        "invoice_code": lambda: SearchFilters(ACCOUNT, invoice_code=f"0{pick(1000):03d}0019001"),
-        "buyer_tax_number": lambda: SearchFilters(
-            ACCOUNT, buyer_tax_numbers=(f"91310000BUYER{pick(500):05d}",)
-        ),
-        "seller_tax_numbers x3": lambda: SearchFilters(
-            ACCOUNT, seller_tax_numbers=tuple(f"91440300SELLER{pick(5000):05d}" for _ in range(3))
-        ),
-        "status=LOCK": lambda: SearchFilters(ACCOUNT, status=ReimburseStatus.LOCK),
-        "update_time 7 days": lambda: (
-            lambda f: SearchFilters(
-                ACCOUNT, update_time_start=when(f), update_time_end=when(f + 7 / 730)
-            )
-        )(rng.random() * 0.99),
-        "billing_time 30 days": lambda: (
-            lambda f: SearchFilters(
-                ACCOUNT, billing_time_start=when(f), billing_time_end=when(f + 30 / 730)
-            )
-        )(rng.random() * 0.95),
-        "buyer+status+update 90d": lambda: (
-            lambda f: SearchFilters(
-                ACCOUNT,
-                buyer_tax_numbers=(f"91310000BUYER{pick(500):05d}",),
-                status=ReimburseStatus.INIT,
-                update_time_start=when(f),
-                update_time_end=when(f + 90 / 730),
-            )
-        )(rng.random() * 0.85),
-    }
+            for i in range(canned.BATCH)
+        ]
+        return pb.ImportInvoicesRequest(
+            account=canned.ALIAS, biz_code=f"IMP-{self.serial:08d}", invoices=refs
+        )
 
 
-async def timed(call: Awaitable[object]) -> float:
+@dataclass
+class Backend:
+    """What one backend measured."""
+
+    name: str
+    rows: int
+    seed_seconds: float = 0.0
+    import_empty_ms: list[float] = field(default_factory=list)
+    import_full_ms: list[float] = field(default_factory=list)
+    search: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    concurrent_calls: int = 0
+    concurrent_failures: Counter[str] = field(default_factory=Counter)
+    locked_logged: int = 0
+
+
+async def timed(call: Awaitable[object]) -> tuple[float, object]:
     started = time.perf_counter()
-    await call
-    return (time.perf_counter() - started) * 1000
+    result = await call
+    return (time.perf_counter() - started) * 1000, result
 
 
-async def measure(
-    ledger: Ledger, rows: int, queries: int
+@contextlib.asynccontextmanager
+async def client(gateway: gateway_process.Gateway) -> AsyncIterator[Callable[..., Awaitable]]:
+    """A caller of the gateway: `await call(method_name, request)`."""
+    async with grpc.aio.insecure_channel(gateway.address) as channel:
+        stub = invoice_service_pb2_grpc.InvoiceServiceStub(channel)
+
+        async def call(method: str, request: object) -> object:
+            return await getattr(stub, method)(request, metadata=gateway.metadata, timeout=60)
+
+        yield call
+
+
+async def import_latencies(
+    call: Callable[..., Awaitable], imports: Imports, count: int
+) -> list[float]:
+    await call("ImportInvoices", imports.next())  # warm: token, pools
+    return [(await timed(call("ImportInvoices", imports.next())))[0] for _ in range(count)]
+
+
+async def search_latencies(
+    call: Callable[..., Awaitable], rows: int, queries: int
 ) -> dict[str, tuple[list[float], list[float]]]:
     rng = random.Random(7)
-    results: dict[str, tuple[list[float], list[float]]] = {}
+    found: dict[str, tuple[list[float], list[float]]] = {}
     for name, make in filters(rng, rows).items():
+        for _ in range(5):
+            await call("SearchInvoices", make())
         first: list[float] = []
         later: list[float] = []
         for _ in range(queries):
-            chosen = make()
-            page = await ledger.search(chosen, None, 50)  # warm this filter's pages
-            first.append(await timed(ledger.search(chosen, None, 50)))
-            if page.next_cursor is not None:
-                later.append(await timed(ledger.search(chosen, page.next_cursor, 50)))
-        results[name] = (first, later)
-    return results
+            request = make()
+            spent, page = await timed(call("SearchInvoices", request))
+            first.append(spent)
+            token = page.next_page_token  # type: ignore[attr-defined]
+            if token:
+                request.page_token = token
+                later.append((await timed(call("SearchInvoices", request)))[0])
+        found[name] = (first, later)
+    return found
 
 
-def p(values: list[float], q: float) -> float:
-    return (
-        statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else (values or [0.0])[0]
-    )
+async def concurrent_imports(
+    call: Callable[..., Awaitable], imports: Imports, seconds: float, in_flight: int
+) -> tuple[int, Counter[str]]:
+    failures: Counter[str] = Counter()
+    done = 0
+    stop = time.monotonic() + seconds
+
+    async def caller() -> None:
+        nonlocal done
+        while time.monotonic() < stop:
+            try:
+                await call("ImportInvoices", imports.next())
+                done += 1
+            except grpc.aio.AioRpcError as error:
+                failures[f"{error.code().name}: {error.details()}"[:120]] += 1
+
+    await asyncio.gather(*(caller() for _ in range(in_flight)))
+    return done, failures
 
 
-def report(backend: str, rows: int, results: dict[str, tuple[list[float], list[float]]]) -> None:
-    baseline = statistics.median(results["none (baseline)"][0])
-    print(f"\n{backend}, {rows:,} rows: first page (with total_size) and a later page, in ms")
-    print(f"  {'filter':<26}{'median':>9}{'p99':>9}{'x base':>8}{'later med':>11}{'later p99':>11}")
-    for name, (first, later) in results.items():
-        med = statistics.median(first)
-        later_med = f"{statistics.median(later):11.2f}" if later else f"{'-':>11}"
-        later_p99 = f"{p(later, 99):11.2f}" if later else f"{'-':>11}"
-        print(
-            f"  {name:<26}{med:9.2f}{p(first, 99):9.2f}{med / baseline:8.2f}{later_med}{later_p99}"
-        )
+def backend_workdir(workdir: Path, name: str) -> Path:
+    path = workdir / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
-async def run_backend(backend: str, rows: int, queries: int, postgres: str) -> None:
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='fapiao-bench-')}/ledger.db"
-        admin, name = None, ""
-    else:
-        admin = await asyncpg.connect(postgres)
-        name = f"fapiao_bench_{uuid.uuid4().hex[:8]}"
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = (
-            postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-            + f"/{name}"
-        )
-    try:
+async def measure_backend(
+    name: str, args: argparse.Namespace, workdir: Path, upstream_url: str
+) -> Backend:
+    result = Backend(name, args.rows)
+    postgres = args.postgres if name == "postgresql" else None
+    imports = Imports()
+    with ledger_seed.temp_database(workdir, postgres, "empty") as empty:
+        await ledger_seed.seed(empty, 0)
+        with gateway_process.gateway(
+            backend_workdir(workdir, f"{name}-empty"), upstream_url=upstream_url, database_url=empty
+        ) as gateway:
+            async with client(gateway) as call:
+                result.import_empty_ms = await import_latencies(call, imports, args.imports)
+    with ledger_seed.temp_database(workdir, postgres, "full") as full:
         started = time.perf_counter()
-        ledger = await load(url, rows)
-        print(f"\n{backend}: loaded {rows:,} rows in {time.perf_counter() - started:.0f} s")
-        report(backend, rows, await measure(ledger, rows, queries))
-        await ledger._engine.dispose()
-    finally:
-        if admin is not None:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+        await ledger_seed.seed(full, args.rows)
+        result.seed_seconds = time.perf_counter() - started
+        print(f"{name}: {args.rows:,} rows written in {result.seed_seconds:.0f} s", flush=True)
+        with gateway_process.gateway(
+            backend_workdir(workdir, f"{name}-full"), upstream_url=upstream_url, database_url=full
+        ) as gateway:
+            async with client(gateway) as call:
+                result.import_full_ms = await import_latencies(call, imports, args.imports)
+                result.search = await search_latencies(call, args.rows, args.queries)
+                start = gateway.log.stat().st_size
+                result.concurrent_calls, result.concurrent_failures = await concurrent_imports(
+                    call, imports, args.seconds, args.in_flight
+                )
+                with gateway.log.open("rb") as log:
+                    log.seek(start)
+                    result.locked_logged = (
+                        log.read().decode(errors="replace").count("database is locked")
+                    )
+    return result
 
 
-async def main() -> None:
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98] if len(values) > 1 else values[0]
+
+
+def _cell(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} | {p99(values):.2f}" if values else "– | –"
+
+
+def report(results: list[Backend], args: argparse.Namespace) -> str:
+    names = " | ".join(f"{r.name} first p50 | p99 | next p50 | p99" for r in results)
+    lines = [
+        f"SearchInvoices on {args.rows:,} rows, ms (client-side, one call at a time; "
+        "first page = 50 rows + total_size):",
+        "",
+        f"| filter | {names} |",
+        "| --- |" + " --- | --- | --- | --- |" * len(results),
+    ]
+    for filter_name in results[0].search:
+        cells = " | ".join(
+            f"{_cell(r.search[filter_name][0])} | {_cell(r.search[filter_name][1])}"
+            for r in results
+        )
+        lines.append(f"| {filter_name} | {cells} |")
+    lines += [
+        "",
+        f"ImportInvoices of 50 new invoices, one at a time, {args.imports} calls, ms; "
+        f"then {args.in_flight} in flight for {args.seconds:g} s on the full ledger:",
+        "",
+        "| backend | rows written in | empty p50 | full p50 | full ÷ empty | full p99 "
+        f"| {args.in_flight} in flight: calls | failed | `database is locked` logged |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        empty, full = statistics.median(r.import_empty_ms), statistics.median(r.import_full_ms)
+        failures = "; ".join(f"{n}× {what}" for what, n in r.concurrent_failures.items()) or "0"
+        lines.append(
+            f"| {r.name} | {r.seed_seconds:.0f} s | {empty:.1f} | {full:.1f} | "
+            f"{full / empty:.2f} | {p99(r.import_full_ms):.1f} | {r.concurrent_calls} "
+            f"| {failures} | {r.locked_logged} |"
+        )
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> None:
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    port = procs.free_port()
+    log = workdir / "upstream.log"
+    with procs.running([sys.executable, "-m", "bench.fake_upstream", str(port)], log) as upstream:
+        procs.wait_for_port(port, upstream, log, 30)
+        url = f"http://127.0.0.1:{port}"
+        results = [await measure_backend(name, args, workdir, url) for name in backends]
+    print("\n" + report(results, args))
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.ledger_search",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--queries", type=int, default=100, help="timed values per filter")
+    parser.add_argument("--imports", type=int, default=30, help="timed imports per ledger")
+    parser.add_argument("--seconds", type=float, default=30.0, help="of concurrent imports")
+    parser.add_argument("--in-flight", type=int, default=8, help="concurrent imports")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     args = parser.parse_args()
-    for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
-        await run_backend(backend, args.rows, args.queries, args.postgres)
+    with procs.workdir(args.keep, "fapiao-ledger-") as workdir:
+        asyncio.run(run(args, workdir))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

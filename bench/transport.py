@@ -1,36 +1,45 @@
 """Which HTTP client should carry the adapter's upstream calls? Measured, not guessed.
 
-Drives WeChatInvoices.get_invoice (token cache, envelope, pydantic parsing: the whole adapter)
-with N concurrent callers for a fixed time against bench/fake_upstream.py in another process,
-once per transport, in one run, and reports calls/s with the ratio to httpx's default
-transport (the baseline).
+Drives WeChatInvoices.fetch (token cache, envelope, pydantic parsing: the whole adapter)
+with N concurrent callers for a fixed time against nginx (bench/upstream.py; without it,
+bench/fake_upstream.py) in another process,
+in interleaved rounds, and reports calls/s and this process's CPU per call (the adapter
+and its HTTP client), each as a ratio to httpx's default transport (the baseline).
 
-    .venv/bin/python -m bench.transport [--seconds 5] [--concurrency 64]
+    .venv/bin/python -m bench.transport [--seconds 5] [--concurrency 64] [--rounds 3]
 """
 
 import argparse
 import asyncio
 import contextlib
 import socket
+import statistics
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 from fapiao_gateway.domain.context import Deadline
 from fapiao_gateway.domain.invoice import InvoiceRef
 from fapiao_gateway.sandbox import seed
-from fapiao_gateway.wechat.accounts import Account
+from fapiao_gateway.wechat.accounts import Account, AccountRegistry
 from fapiao_gateway.wechat.aiohttp_transport import AiohttpTransport
-from fapiao_gateway.wechat.client import WeChatInvoices
 from fapiao_gateway.wechat.credentials import CredentialCache, MemoryCredentialStore
+from fapiao_gateway.wechat.httptools_transport import HttptoolsTransport
+from fapiao_gateway.wechat.invoices import WeChatInvoices
 from fapiao_gateway.wechat.tokens import AccessTokens
 from fapiao_gateway.wechat.transport import HttpxTransport, Transport
 from fapiao_gateway.wechat.upstream import RetryPolicy, Upstream
 from pydantic import SecretStr
 
+from bench import canned, procs
+from bench.upstream import nginx_upstream
+
 INVOICE = seed.invoices()[0]
 REF = InvoiceRef(INVOICE.card_id, INVOICE.encrypt_code)
+assert seed.PRIMARY.appid == canned.APPID  # nginx's canned replies are this account's
 
 
 def transports(pool: int) -> dict[str, Callable[[], Transport]]:
@@ -38,6 +47,7 @@ def transports(pool: int) -> dict[str, Callable[[], Transport]]:
     return {
         "httpx (baseline)": lambda: HttpxTransport(httpx.AsyncClient(limits=limits)),
         "aiohttp": lambda: AiohttpTransport(max_connections=pool),
+        "httptools": lambda: HttptoolsTransport(max_connections=pool),
     }
 
 
@@ -60,29 +70,30 @@ async def fake_upstream() -> AsyncIterator[str]:
 
 async def measure(
     make: Callable[[], Transport], base_url: str, seconds: float, concurrency: int
-) -> float:
+) -> tuple[float, float]:
+    """(calls/s, CPU microseconds per call of this process: the adapter and its client)."""
     account = Account(seed.PRIMARY.appid, SecretStr(seed.PRIMARY.secret), base_url=base_url)
     transport = make()
     upstream = Upstream(transport, request_timeout=5, retry=RetryPolicy(1))
     tokens = AccessTokens(
         upstream, CredentialCache(MemoryCredentialStore(), margin=300), fetch_timeout=5
     )
-    wechat = WeChatInvoices(tokens)
-    await wechat.get_invoice(account, REF, Deadline())  # warm the token and the pool
+    wechat = WeChatInvoices(AccountRegistry([account]), tokens)
+    await wechat.fetch(account.appid, REF, Deadline())  # warm the token and the pool
     done = 0
     stop = time.monotonic() + seconds
 
     async def caller() -> None:
         nonlocal done
         while time.monotonic() < stop:
-            await wechat.get_invoice(account, REF, Deadline())
+            await wechat.fetch(account.appid, REF, Deadline())
             done += 1
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     await asyncio.gather(*(caller() for _ in range(concurrency)))
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     await transport.aclose()
-    return done / elapsed
+    return done / elapsed, cpu / done * 1e6
 
 
 async def main() -> None:
@@ -91,19 +102,43 @@ async def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    async with fake_upstream() as base_url:
-        results = {
-            name: await measure(make, base_url, args.seconds, args.concurrency)
-            for name, make in transports(args.concurrency).items()
-        }
-    baseline = results["httpx (baseline)"]
+    made = transports(args.concurrency)
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in made}
+    async with upstream() as (base_url, kind):
+        for _round in range(args.rounds):  # interleaved, so drift hits every transport alike
+            for name, make in made.items():
+                results[name].append(await measure(make, base_url, args.seconds, args.concurrency))
+    rate0, cpu0 = _median(results["httpx (baseline)"])
     print(
-        f"GetInvoice through the adapter, {args.concurrency} concurrent callers,"
-        f" {args.seconds:g} s per transport"
+        f"GetInvoice through the adapter against {kind}, {args.concurrency} concurrent "
+        f"callers, {args.rounds} round(s) of {args.seconds:g} s per transport (medians)"
     )
-    for name, rate in results.items():
-        print(f"  {name:<18} {rate:8.0f} calls/s   x{rate / baseline:.2f}")
+    print(f"  {'transport':<18} {'calls/s':>8} {'ratio':>7} {'CPU us/call':>12} {'ratio':>7}")
+    for name, runs in results.items():
+        rate, cpu = _median(runs)
+        print(f"  {name:<18} {rate:8.0f} {rate / rate0:7.2f} {cpu:12.0f} {cpu / cpu0:7.2f}")
+
+
+def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(r for r, _ in runs), statistics.median(c for _, c in runs)
+
+
+@contextlib.asynccontextmanager
+async def upstream() -> AsyncIterator[tuple[str, str]]:
+    """nginx serving canned replies when it is installed (it costs the upstream next to
+    nothing); otherwise bench/fake_upstream.py, a Python server that may itself be the
+    bottleneck for calls/s (CPU per call is still the adapter's own)."""
+    if procs.which("nginx") is None:
+        async with fake_upstream() as base_url:
+            yield base_url, "bench/fake_upstream.py"
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="fapiao-bench-") as root,
+        nginx_upstream(Path(root)) as (base_url, _pid),
+    ):
+        yield base_url, "nginx"
 
 
 if __name__ == "__main__":

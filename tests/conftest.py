@@ -1,17 +1,22 @@
-"""Fixtures shared by the suite: a sandbox, a real gateway on 127.0.0.1:0, its client."""
+"""Fixtures shared by the suite: a sandbox, a real gateway on 127.0.0.1:0, its client; and the
+guard that the suite leaves the working tree and the temporary directory as it found them."""
 
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 from fapiao.v1 import invoice_service_pb2_grpc
 from fapiao_gateway.bootstrap import Gateway, start_gateway
-from fapiao_gateway.config import Settings, UpstreamSettings
+from fapiao_gateway.config import IntentSettings, ReconcileSettings, Settings, UpstreamSettings
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 
 from tests.rpc import Stub
 from tests.support import auth as support_auth
+from tests.support import scratch
+
+#: The session hooks that check the suite leaves no trace (tests/support/hygiene.py).
+pytest_plugins = ["tests.support.hygiene"]
 
 #: Fast retries so failure paths finish quickly; the policy itself is what is tested.
 FAST_UPSTREAM = UpstreamSettings(
@@ -19,19 +24,37 @@ FAST_UPSTREAM = UpstreamSettings(
     backoff_base_seconds=0.001,
     backoff_max_seconds=0.005,
 )
+#: Recovery in tenths of a second rather than seconds (the sandbox answers in microseconds,
+#: so a write can no longer land late well within that).
+FAST_INTENTS = IntentSettings(
+    lease_seconds=2.0, settle_seconds=0.3, recovery_interval_seconds=0.1, max_wait_seconds=10.0
+)
 
 
 def gateway_settings(**overrides: object) -> Settings:
-    """Settings for a test gateway: sandbox, any free port, fast retries, its own SQLite file."""
+    """Settings for a test gateway: sandbox, any free port, fast retries, its own SQLite file
+    in the running test's directory (removed with it)."""
     options: dict[str, object] = {
-        "database_url": f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='fapiao-ledger-')}/ledger.db",
+        "database_url": overrides.get("database_url") or scratch.ledger_url(),
         "sandbox": True,
         "listen": "127.0.0.1:0",
         "upstream": FAST_UPSTREAM,
+        "intents": FAST_INTENTS,
+        # No background rounds unless a test asks: they would add upstream calls to the
+        # counts tests assert (tests/e2e/test_reconciliation.py runs them).
+        "reconcile": ReconcileSettings(enabled=False),
         "shutdown_grace_seconds": 0.5,
     }
     options.update(overrides)
     return Settings(**options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _scratch(tmp_path: Path) -> Iterator[Path]:
+    """Every test's gateways and gateway processes write under its tmp_path."""
+    scratch.current = tmp_path
+    yield tmp_path
+    scratch.current = None
 
 
 @pytest.fixture

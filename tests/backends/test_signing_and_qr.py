@@ -289,3 +289,19 @@ async def test_a_request_id_reused_with_another_biz_code_is_refused(stub: Stub) 
     assert [v.field for v in failure.details["BadRequest"].field_violations] == ["request_id"]
     again = await issue(stub, request_id="qr-req-2", biz_code="EXP-A")
     assert again.biz_code == "EXP-A"
+
+
+async def test_the_qr_code_keeps_blank_values_and_bare_keys_of_the_page(
+    sandbox: Sandbox, database_url: str
+) -> None:
+    page = "https://expense.example.com/h5/import?src=qr&lang=&kiosk"
+    running = await start_gateway(
+        gateway_settings(database_url=database_url, import_page_url=page), sandbox=sandbox
+    )
+    try:
+        async with auth.channel(running.address, running.callers.development_key) as channel:
+            reply = await issue(Stub(channel), biz_code="EXP-BLANK")
+    finally:
+        await running.stop(0)
+    expected = f"{page}&bizCode=EXP-BLANK&appid={seed.PRIMARY.appid}"
+    assert reply.url == expected and decode(reply.png) == expected

@@ -4,14 +4,18 @@ ledger backends: transitions, atomic batches, idempotency, audit, the ledger fol
 import asyncio
 import json
 import os
+from collections.abc import Awaitable
 from typing import Any
 
 import grpc
 import pytest
 from fapiao.v1 import invoice_pb2, invoice_service_pb2
 from fapiao_gateway.bootstrap import Gateway
+from fapiao_gateway.domain.context import wall_clock_us
 from fapiao_gateway.domain.status import ReimburseStatus
-from fapiao_gateway.ledger.status_changes import StatusChangeStore
+from fapiao_gateway.domain.status_changes import AuditEntry
+from fapiao_gateway.ledger.audit import AuditTrail
+from fapiao_gateway.ledger.engine import Database, create_engine
 from fapiao_gateway.sandbox import seed
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 from fapiao_gateway.sandbox.emulator import SandboxInvoice
@@ -19,6 +23,7 @@ from fapiao_gateway.sandbox.faults import FaultKind
 
 from tests.rpc import Stub, failure_of
 from tests.support.processes import run
+from tests.support.waiting import eventually
 
 INIT, LOCK, CLOSURE = (
     invoice_pb2.REIMBURSE_STATUS_INIT,
@@ -79,6 +84,14 @@ async def set_batch(
     )
 
 
+def behind_the_back(sandbox: Sandbox, invoice: SandboxInvoice, status: Any) -> None:
+    """Changes the invoice at WeChat without the gateway (another system with the same
+    account, say), so the ledger is stale and WeChat's own refusal is what is tested."""
+    held = sandbox.emulator.invoices[(invoice.card_id, invoice.encrypt_code)]
+    held.status = ReimburseStatus(NAMES[status])
+    held.lock_owner = seed.PRIMARY.appid if held.status is ReimburseStatus.LOCK else ""
+
+
 async def imported(stub: Stub, *invoices: SandboxInvoice, lock: bool = False) -> None:
     await stub.ImportInvoices(
         invoice_service_pb2.ImportInvoicesRequest(
@@ -104,21 +117,30 @@ async def openid_of(stub: Stub, invoice: SandboxInvoice) -> str:
     return reply.invoice.openid
 
 
-@pytest.mark.parametrize("in_ledger", [False, True], ids=["not-imported", "imported"])
-async def test_lock_unlock_and_write_off(stub: Stub, sandbox: Sandbox, in_ledger: bool) -> None:
+async def test_lock_unlock_and_write_off(stub: Stub, sandbox: Sandbox) -> None:
     invoice = SYNTHETIC[0]
-    if in_ledger:
-        await imported(stub, invoice)
+    await imported(stub, invoice)
     for step, previous in [(LOCK, INIT), (INIT, LOCK), (LOCK, INIT), (CLOSURE, LOCK)]:
         change = (await set_status(stub, invoice, step)).change
         assert change.status == step
-        assert change.previous_status == (
-            previous if in_ledger else invoice_pb2.REIMBURSE_STATUS_UNSPECIFIED
-        )
+        assert change.previous_status == previous
         assert change.ref.card_id == invoice.card_id and change.HasField("change_time")
         assert at_wechat(sandbox, invoice) == NAMES[step]
-        if in_ledger:
-            assert await ledger_status(stub, invoice) == step
+        assert await ledger_status(stub, invoice) == step
+
+
+async def test_an_invoice_no_report_holds_is_not_locked(stub: Stub, sandbox: Sandbox) -> None:
+    """A lock belongs to a report: locking an invoice never imported would leave a lock at
+    WeChat that no report in the ledger owns."""
+    invoice = SYNTHETIC[2]
+    failure = await failure_of(set_status(stub, invoice, LOCK))
+    assert failure.code is grpc.StatusCode.FAILED_PRECONDITION
+    assert failure.info.reason == "INVOICE_NOT_IMPORTED"
+    (violation,) = failure.details["PreconditionFailure"].violations
+    assert violation.subject == f"{invoice.card_id}/{invoice.encrypt_code}"
+    assert sandbox.emulator.stats.count("updateinvoicestatus") == 0
+    await imported(stub, invoice)
+    assert (await set_status(stub, invoice, LOCK)).change.status == LOCK
 
 
 @pytest.mark.parametrize("in_ledger", [False, True], ids=["wechat-refuses", "ledger-refuses"])
@@ -137,10 +159,13 @@ async def test_refused_transitions_change_nothing(
     stub: Stub, sandbox: Sandbox, in_ledger: bool, start: list[int], target: int, reason: str
 ) -> None:
     invoice = SYNTHETIC[1]
-    if in_ledger:
+    if in_ledger:  # the ledger knows where the invoice is, and refuses
         await imported(stub, invoice)
-    for step in start:
-        await set_status(stub, invoice, step)
+        for step in start:
+            await set_status(stub, invoice, step)
+    else:  # the ledger believes the move is fine; WeChat moved behind the gateway's back
+        await imported(stub, invoice, lock=target != LOCK)
+        behind_the_back(sandbox, invoice, (start or [INIT])[-1])
     before = at_wechat(sandbox, invoice)
     writes = sandbox.emulator.stats.count("updateinvoicestatus")
 
@@ -189,11 +214,11 @@ async def test_cancel_and_unspecified_are_not_targets(
 
 async def test_a_batch_moves_every_invoice(stub: Stub, sandbox: Sandbox) -> None:
     batch = SYNTHETIC[:5]
-    await imported(stub, *batch[:2])
+    await imported(stub, *batch)
     openid = await openid_of(stub, batch[0])
     changes = (await set_batch(stub, batch, LOCK, openid)).changes
     assert [c.ref.card_id for c in changes] == [i.card_id for i in batch]
-    assert [c.previous_status for c in changes] == [INIT, INIT, 0, 0, 0]
+    assert [c.previous_status for c in changes] == [INIT] * 5
     assert {at_wechat(sandbox, i) for i in batch} == {"INVOICE_REIMBURSE_LOCK"}
     assert await ledger_status(stub, batch[0]) == LOCK
     changes = (await set_batch(stub, batch, CLOSURE, openid)).changes
@@ -205,9 +230,12 @@ async def test_one_bad_invoice_fails_the_whole_batch(
     stub: Stub, sandbox: Sandbox, in_ledger: bool
 ) -> None:
     batch = SYNTHETIC[10:14]
-    await set_status(stub, batch[2], LOCK)  # one of them is already locked: LOCK->LOCK fails
+    await imported(stub, *batch)
+    # One of them is already locked, so LOCK->LOCK fails: known to the ledger, or not.
     if in_ledger:
-        await imported(stub, *batch, lock=False)  # the import reads the current statuses
+        await set_status(stub, batch[2], LOCK)
+    else:
+        behind_the_back(sandbox, batch[2], LOCK)
     openid = await openid_of(stub, batch[0])
     failure = await failure_of(set_batch(stub, batch, LOCK, openid))
     assert failure.code is grpc.StatusCode.FAILED_PRECONDITION
@@ -217,8 +245,7 @@ async def test_one_bad_invoice_fails_the_whole_batch(
         "INVOICE_REIMBURSE_LOCK",
         "INVOICE_REIMBURSE_INIT",
     ]
-    if in_ledger:
-        assert [await ledger_status(stub, i) for i in batch] == [INIT, INIT, LOCK, INIT]
+    assert [await ledger_status(stub, i) for i in batch] == [INIT, INIT, LOCK, INIT]
 
 
 async def test_an_injected_failure_in_a_batch_changes_nothing_anywhere(
@@ -236,8 +263,13 @@ async def test_an_injected_failure_in_a_batch_changes_nothing_anywhere(
 
 async def test_a_batch_for_another_users_invoices_is_refused(stub: Stub, sandbox: Sandbox) -> None:
     someone_else = next(
-        i for i in seed.invoices() if i.holder == seed.LI and i.status is ReimburseStatus.INIT
+        i
+        for i in seed.invoices()
+        if i.holder == seed.LI
+        and i.status is ReimburseStatus.INIT
+        and "user_card_status" not in i.payload  # not the expired card: imports refuse it
     )
+    await imported(stub, SYNTHETIC[0], someone_else)
     openid = await openid_of(stub, SYNTHETIC[0])
     failure = await failure_of(set_batch(stub, [SYNTHETIC[0], someone_else], LOCK, openid))
     assert failure.code is grpc.StatusCode.FAILED_PRECONDITION
@@ -255,7 +287,7 @@ async def test_a_replayed_write_off_from_two_clients_reaches_wechat_once(
     stub: Stub, sandbox: Sandbox
 ) -> None:
     invoice = SYNTHETIC[30]
-    await set_status(stub, invoice, LOCK)
+    await imported(stub, invoice, lock=True)
     sandbox.inject("updateinvoicestatus", FaultKind.LATENCY, 200)  # keep the first one in flight
     writes = sandbox.emulator.stats.count("updateinvoicestatus")
     first, second = await asyncio.gather(
@@ -273,6 +305,7 @@ async def test_a_lost_reply_is_resolved_by_the_retry_without_a_second_write(
     stub: Stub, sandbox: Sandbox
 ) -> None:
     invoice = SYNTHETIC[31]
+    await imported(stub, invoice)
     sandbox.inject("updateinvoicestatus", FaultKind.APPLY_THEN_DROP, times=1)
     failure = await failure_of(set_status(stub, invoice, LOCK, request_id="lost-reply-1"))
     assert failure.code is grpc.StatusCode.UNAVAILABLE
@@ -286,6 +319,7 @@ async def test_a_lost_reply_is_resolved_by_the_retry_without_a_second_write(
 
 async def test_a_lost_request_is_written_again_on_retry(stub: Stub, sandbox: Sandbox) -> None:
     invoice = SYNTHETIC[32]
+    await imported(stub, invoice)
     sandbox.inject("updateinvoicestatus", FaultKind.DROP, times=1)  # dropped before acting
     await failure_of(set_status(stub, invoice, LOCK, request_id="lost-request-1"))
     assert at_wechat(sandbox, invoice) == "INVOICE_REIMBURSE_INIT"
@@ -298,6 +332,7 @@ async def test_a_lost_request_is_written_again_on_retry(stub: Stub, sandbox: San
 async def test_without_a_request_id_a_maybe_applied_write_is_never_retried(
     stub: Stub, sandbox: Sandbox
 ) -> None:
+    await imported(stub, SYNTHETIC[33])
     sandbox.inject("updateinvoicestatus", FaultKind.HTTP_STATUS, 503, times=0)
     failure = await failure_of(set_status(stub, SYNTHETIC[33], LOCK))
     assert failure.code is grpc.StatusCode.UNAVAILABLE
@@ -307,6 +342,7 @@ async def test_without_a_request_id_a_maybe_applied_write_is_never_retried(
 async def test_a_request_id_reused_for_another_request_is_refused(
     stub: Stub, sandbox: Sandbox
 ) -> None:
+    await imported(stub, SYNTHETIC[34], SYNTHETIC[35])
     await set_status(stub, SYNTHETIC[34], LOCK, request_id="reused-id")
     failure = await failure_of(set_status(stub, SYNTHETIC[35], LOCK, request_id="reused-id"))
     assert failure.code is grpc.StatusCode.INVALID_ARGUMENT
@@ -318,6 +354,7 @@ async def test_a_refused_request_may_be_retried_with_its_id_once_the_state_allow
     stub: Stub, sandbox: Sandbox
 ) -> None:
     invoice = SYNTHETIC[36]
+    await imported(stub, invoice)
     await failure_of(set_status(stub, invoice, CLOSURE, request_id="retry-later"))  # not locked yet
     await set_status(stub, invoice, LOCK)
     assert (
@@ -325,30 +362,38 @@ async def test_a_refused_request_may_be_retried_with_its_id_once_the_state_allow
     ).change.status == CLOSURE
 
 
+async def _has_outcome(entries: Awaitable[list[AuditEntry]], outcome: str) -> bool:
+    return any(e.outcome == outcome for e in await entries)
+
+
 async def test_the_audit_trail_records_every_attempt(
     stub: Stub, sandbox: Sandbox, gateway: Gateway, database_url: str
 ) -> None:
     invoice = SYNTHETIC[40]
+    await imported(stub, invoice)
     await set_status(stub, invoice, LOCK, request_id="audit-1")
     await set_status(stub, invoice, LOCK, request_id="audit-1")  # replay
-    await failure_of(set_status(stub, invoice, LOCK))  # LOCK -> LOCK refused by WeChat
+    await failure_of(set_status(stub, invoice, LOCK))  # LOCK -> LOCK refused (ledger, read)
     sandbox.inject("updateinvoicestatus", FaultKind.APPLY_THEN_DROP, times=1)
     await failure_of(set_status(stub, invoice, INIT, request_id="audit-2"))
 
-    from fapiao_gateway.ledger.engine import create_engine
-
-    engine = create_engine(database_url)
+    # The write whose answer was lost is settled by recovery, by reading WeChat: applied.
+    db = Database(create_engine(database_url))
+    trail_of = AuditTrail(db, wall_clock_us).trail
     try:
-        trail = await StatusChangeStore(engine).audit_trail(accounts=[seed.PRIMARY.appid])
+        await eventually(lambda: _has_outcome(trail_of(accounts=[seed.PRIMARY.appid]), "RESOLVED"))
+        trail = await trail_of(accounts=[seed.PRIMARY.appid])
     finally:
-        await engine.dispose()
+        await db.close()
     assert [
-        (e.request_id, e.outcome, e.to_status.value, e.wechat_errcode) for e in reversed(trail)
+        (e.request_id, e.outcome, e.to_status and e.to_status.value, e.wechat_errcode)
+        for e in reversed(trail)
     ] == [
         ("audit-1", "OK", "INVOICE_REIMBURSE_LOCK", None),
         ("audit-1", "REPLAYED", "INVOICE_REIMBURSE_LOCK", None),
-        ("", "INVOICE_STATUS_CONFLICT", "INVOICE_REIMBURSE_LOCK", 72024),
+        ("", "INVOICE_STATUS_CONFLICT", "INVOICE_REIMBURSE_LOCK", None),
         ("audit-2", "OUTCOME_UNKNOWN", "INVOICE_REIMBURSE_INIT", None),
+        ("audit-2", "RESOLVED", "INVOICE_REIMBURSE_INIT", None),
     ]
     assert {e.caller for e in trail} == {"sandbox-developer"}
     assert trail[-1].invoices[0][0].card_id == invoice.card_id
@@ -359,6 +404,7 @@ async def test_the_audit_trail_records_every_attempt(
     assert code == 0, err
     lines = [json.loads(line) for line in out.splitlines()]
     assert [line["outcome"] for line in lines] == [
+        "RESOLVED",
         "OUTCOME_UNKNOWN",
         "INVOICE_STATUS_CONFLICT",
         "REPLAYED",
@@ -376,7 +422,12 @@ async def test_the_ledger_follows_wechat_on_reads(stub: Stub, sandbox: Sandbox) 
     await stub.GetInvoice(
         invoice_service_pb2.GetInvoiceRequest(account="sandbox", invoice=ref(invoice))
     )
-    assert await ledger_status(stub, invoice) == LOCK
+    # The read answers at once; the ledger follows it in the background (read_follower.py).
+    await eventually(lambda: _is(ledger_status(stub, invoice), LOCK), within=5)
+
+
+async def _is(value: Awaitable[Any], expected: Any) -> bool:
+    return bool(await value == expected)
 
 
 async def test_get_invoices_keeps_order_and_reports_what_wechat_dropped(

@@ -37,8 +37,16 @@ def errcode(value: int, code: grpc.StatusCode, reason: str, *details: str, calls
 
 
 PRECONDITION = "PreconditionFailure"
+#: Seed 001 §9, the invoice reimbursement API's own errcode table: each injected below.
+SEED_001_SECTION_9 = [
+    72015, 72017, 72023, 72024, 72025, 72028, 72029, 72030, 72031,
+    72035, 72036, 72038, 72039, 72040, 72042, 72043, 72044, 40078,
+]  # fmt: skip
+#: Problems of the gateway's own WeChat account: the account is what to fix, for each alike.
+ACCOUNT_SIDE = [40078, 72015, 40164, 48001]
 MATRIX = [
     errcode(-1, C.UNAVAILABLE, "WECHAT_BUSY", "RetryInfo", calls=ATTEMPTS),
+    errcode(-1000, C.UNAVAILABLE, "WECHAT_BUSY", "RetryInfo", calls=ATTEMPTS),
     errcode(72036, C.UNAVAILABLE, "INVOICE_BUSY", "RetryInfo", calls=ATTEMPTS),
     errcode(40001, C.FAILED_PRECONDITION, "WECHAT_ACCESS_TOKEN_REJECTED", PRECONDITION, calls=2),
     errcode(40014, C.FAILED_PRECONDITION, "WECHAT_ACCESS_TOKEN_REJECTED", PRECONDITION, calls=2),
@@ -46,13 +54,26 @@ MATRIX = [
     errcode(40002, C.INTERNAL, "WECHAT_INVALID_GRANT_TYPE"),
     errcode(41001, C.INTERNAL, "WECHAT_ACCESS_TOKEN_MISSING"),
     errcode(47001, C.INTERNAL, "WECHAT_MALFORMED_REQUEST"),
+    errcode(44002, C.INTERNAL, "WECHAT_MALFORMED_REQUEST"),
+    errcode(43002, C.INTERNAL, "WECHAT_WRONG_HTTP_METHOD"),
+    errcode(43003, C.FAILED_PRECONDITION, "WECHAT_HTTPS_REQUIRED", PRECONDITION),
     errcode(40013, C.FAILED_PRECONDITION, "WECHAT_INVALID_APPID", PRECONDITION),
+    errcode(41002, C.FAILED_PRECONDITION, "WECHAT_INVALID_APPID", PRECONDITION),
     errcode(40125, C.FAILED_PRECONDITION, "WECHAT_INVALID_SECRET", PRECONDITION),
+    errcode(41004, C.FAILED_PRECONDITION, "WECHAT_INVALID_SECRET", PRECONDITION),
     errcode(40164, C.FAILED_PRECONDITION, "WECHAT_IP_NOT_WHITELISTED", PRECONDITION),
     errcode(61004, C.FAILED_PRECONDITION, "WECHAT_IP_NOT_WHITELISTED", PRECONDITION),
     errcode(61023, C.FAILED_PRECONDITION, "WECHAT_REFRESH_TOKEN_INVALID", PRECONDITION),
+    errcode(61003, C.FAILED_PRECONDITION, "WECHAT_COMPONENT_UNAUTHORIZED", PRECONDITION),
+    errcode(61007, C.FAILED_PRECONDITION, "WECHAT_COMPONENT_UNAUTHORIZED", PRECONDITION),
     errcode(48001, C.FAILED_PRECONDITION, "WECHAT_API_UNAUTHORIZED", PRECONDITION),
+    errcode(48004, C.FAILED_PRECONDITION, "WECHAT_API_BANNED", PRECONDITION),
+    errcode(50002, C.FAILED_PRECONDITION, "WECHAT_ACCOUNT_RESTRICTED", PRECONDITION),
     errcode(72015, C.FAILED_PRECONDITION, "WECHAT_INVOICE_PERMISSION_MISSING", PRECONDITION),
+    errcode(40078, C.FAILED_PRECONDITION, "WECHAT_CARD_PERMISSION_MISSING", PRECONDITION),
+    errcode(72028, C.FAILED_PRECONDITION, "WECHAT_PAY_MERCHANT_NOT_SET", PRECONDITION),
+    errcode(72029, C.FAILED_PRECONDITION, "WECHAT_INVOICE_AUTH_FIELDS_NOT_SET", PRECONDITION),
+    errcode(72030, C.FAILED_PRECONDITION, "WECHAT_INVALID_MCHID", PRECONDITION),
     errcode(45009, C.RESOURCE_EXHAUSTED, "WECHAT_DAILY_QUOTA_EXCEEDED", "QuotaFailure"),
     errcode(45011, C.RESOURCE_EXHAUSTED, "WECHAT_RATE_LIMITED", "QuotaFailure", "RetryInfo"),
     errcode(50001, C.FAILED_PRECONDITION, "USER_API_UNAUTHORIZED", PRECONDITION),
@@ -68,13 +89,18 @@ MATRIX = [
     errcode(72039, C.FAILED_PRECONDITION, "INVOICE_NOT_LOCKED", PRECONDITION),
     errcode(72037, C.FAILED_PRECONDITION, "INVOICE_OWNER_MISMATCH", PRECONDITION),
     errcode(72038, C.FAILED_PRECONDITION, "INVOICE_ORDER_NOT_AUTHORIZED", PRECONDITION),
-    errcode(40078, C.FAILED_PRECONDITION, "INVOICE_CARD_STATUS_INVALID", PRECONDITION),
+    errcode(72035, C.FAILED_PRECONDITION, "INVOICE_ISSUE_REJECTED", PRECONDITION),
+    errcode(72042, C.FAILED_PRECONDITION, "INVOICE_NUMBER_DUPLICATE", PRECONDITION),
+    errcode(72043, C.FAILED_PRECONDITION, "INVOICE_NUMBER_INVALID", PRECONDITION),
+    errcode(72044, C.FAILED_PRECONDITION, "INVOICE_TITLE_QR_EXPIRED", PRECONDITION),
     errcode(72025, C.INVALID_ARGUMENT, "INVALID_WX_INVOICE_TOKEN", "BadRequest"),
     errcode(72031, C.INVALID_ARGUMENT, "WECHAT_INVALID_PARAMS", "BadRequest"),
+    errcode(40035, C.INVALID_ARGUMENT, "WECHAT_INVALID_PARAMS", "BadRequest"),
+    errcode(40003, C.INVALID_ARGUMENT, "WECHAT_INVALID_OPENID", "BadRequest"),
     errcode(72040, C.INVALID_ARGUMENT, "INVOICE_PDF_INVALID", "BadRequest"),
     errcode(40073, C.NOT_FOUND, "INVOICE_NOT_FOUND", "ResourceInfo"),
     errcode(40056, C.NOT_FOUND, "INVOICE_NOT_FOUND", "ResourceInfo"),
-    errcode(99999, C.INTERNAL, "WECHAT_UNEXPECTED_ERRCODE"),
+    errcode(99999, C.UNKNOWN, "WECHAT_UNRECOGNIZED_ERRCODE"),
 ]
 TRANSPORT = [
     Case(
@@ -136,6 +162,9 @@ def assert_details(failure: Failure, case: Case) -> None:
                 "WECHAT_ACCOUNT",
                 f"wechat-account:{seed.PRIMARY.appid}",
             )
+            # The message and the violation say what to fix on which account.
+            assert f"WeChat account {seed.PRIMARY.appid} needs an operator:" in failure.message
+            assert ": " in violation.description
         else:
             assert (violation.type, violation.subject) == (
                 case.reason,
@@ -151,6 +180,21 @@ def assert_details(failure: Failure, case: Case) -> None:
     if "BadRequest" in details:
         (violation,) = details["BadRequest"].field_violations
         assert violation.field and violation.description
+
+
+def test_every_errcode_of_seed_001_is_injected_and_none_is_internal() -> None:
+    by_code = {case.value: case for case in MATRIX}
+    for errcode_ in SEED_001_SECTION_9:
+        assert errcode_ in by_code, errcode_
+        assert by_code[errcode_].code is not C.INTERNAL, errcode_
+
+
+def test_account_side_problems_all_name_the_account() -> None:
+    by_code = {case.value: case for case in MATRIX}
+    for errcode_ in ACCOUNT_SIDE:
+        case = by_code[errcode_]
+        assert (case.code, case.details) == (C.FAILED_PRECONDITION, ("ErrorInfo", PRECONDITION))
+        assert case.reason.startswith("WECHAT_")  # the WECHAT_ACCOUNT violation, above
 
 
 @pytest.mark.parametrize("case", MATRIX + TRANSPORT, ids=lambda c: f"{c.kind.value}-{c.value}")
@@ -178,3 +222,34 @@ async def test_no_secret_appears_in_logs_or_errors_across_the_matrix(
         assert secret not in caplog.text
         assert secret not in errors_text
     assert "access_token=" not in caplog.text
+
+
+async def test_an_unknown_errcode_is_wechats_logged_at_warning(
+    stub: Stub, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="fapiao_gateway")
+    case = errcode(88888, C.UNKNOWN, "WECHAT_UNRECOGNIZED_ERRCODE")
+    failure = await run_case(stub, sandbox, case)
+    assert_details(failure, case)
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING and "88888" in r.message]
+    assert warned and "getinvoiceinfo" in warned[0].message
+
+
+@pytest.mark.parametrize("errcode_", ACCOUNT_SIDE)
+async def test_an_account_problem_reads_the_same_in_a_batch_slot_and_a_single_read(
+    stub: Stub, sandbox: Sandbox, errcode_: int
+) -> None:
+    sandbox.inject("getinvoiceinfo", FaultKind.ERRCODE, errcode_, times=0)
+    sandbox.inject("getinvoicebatch", FaultKind.ERRCODE, errcode_, times=0)
+    single = await failure_of(stub.GetInvoice(REQUEST))
+    batch = await failure_of(
+        stub.GetInvoices(
+            invoice_service_pb2.GetInvoicesRequest(account="sandbox", invoices=[REQUEST.invoice])
+        )
+    )
+    for failure in (single, batch):
+        assert failure.code is C.FAILED_PRECONDITION
+        (violation,) = failure.details["PreconditionFailure"].violations
+        assert violation.subject == f"wechat-account:{seed.PRIMARY.appid}"
+    assert single.info.reason == batch.info.reason
+    assert single.details["PreconditionFailure"] == batch.details["PreconditionFailure"]

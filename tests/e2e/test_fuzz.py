@@ -47,14 +47,17 @@ class LiveServer:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A gateway on its own thread and event loop, so the tests can use the sync client."""
     started = threading.Event()
     stop = threading.Event()
     holder: dict[str, LiveServer] = {}
+    ledger = tmp_path_factory.mktemp("fuzz") / "ledger.db"
 
     async def main() -> None:
-        gateway = await start_gateway(gateway_settings())
+        gateway = await start_gateway(
+            gateway_settings(database_url=f"sqlite+aiosqlite:///{ledger}")
+        )
         holder["server"] = LiveServer(gateway.address, gateway.callers.development_key or "")
         started.set()
         await asyncio.to_thread(stop.wait)
@@ -178,6 +181,19 @@ MESSAGES = {
         update_time_end=times,
         billing_time_start=times,
         billing_time_end=times,
+    ),
+    "ReconcileInvoices": st.builds(
+        invoice_service_pb2.ReconcileInvoicesRequest, account=accounts, biz_code=texts
+    ),
+    "ListAuditEvents": st.builds(
+        invoice_service_pb2.ListAuditEventsRequest,
+        account=accounts,
+        biz_code=texts,
+        invoice=st.none() | refs,
+        start_time=times,
+        end_time=times,
+        page_size=numbers,
+        page_token=texts,
     ),
 }
 
@@ -303,6 +319,9 @@ def test_invalid_utf8_is_invalid_argument_with_a_reason(server: LiveServer) -> N
 
 
 def test_oversized_messages_are_refused_and_the_server_survives(server: LiveServer) -> None:
-    code = call(server, "GetInvoice", b"\x0a" + b"\xff\xff\xff\x03" + b"x" * (8 * 1024 * 1024), ())
-    assert code is grpc.StatusCode.RESOURCE_EXHAUSTED
+    huge = b"\x0a" + b"\xff\xff\xff\x03" + b"x" * (8 * 1024 * 1024)
+    key = (("authorization", f"Bearer {server.key}"),)
+    assert call(server, "GetInvoice", huge, key) is grpc.StatusCode.RESOURCE_EXHAUSTED
+    # Without a credential it is refused before a byte of it is read.
+    assert call(server, "GetInvoice", huge, ()) is grpc.StatusCode.UNAUTHENTICATED
     still_serving(server)

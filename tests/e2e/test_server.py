@@ -4,9 +4,7 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import signal
-import sys
 from pathlib import Path
 
 import grpc
@@ -18,18 +16,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.rpc import Stub, failure_of
 from tests.support.processes import run, started
+from tests.support.tools import grpcurl
 
-GRPCURL = shutil.which("grpcurl") or str(Path(sys.executable).parent / "grpcurl")
 DAIRY = seed.invoices()[0]
-
-
-async def grpcurl(*args: str) -> tuple[int, str]:
-    """Runs grpcurl without blocking the event loop the server runs on."""
-    process = await asyncio.create_subprocess_exec(
-        GRPCURL, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), 30)
-    return process.returncode or 0, out.decode()
 
 
 def bearer(gateway: Gateway) -> tuple[str, str]:

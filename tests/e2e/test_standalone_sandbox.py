@@ -1,5 +1,5 @@
 """The production path: an account whose base_url is a real HTTP server (the standalone
-sandbox), reached through the default aiohttp transport, faulted through the HTTP controls."""
+sandbox), reached through the default (httptools) transport, faulted through the HTTP controls."""
 
 from collections.abc import AsyncIterator
 
@@ -52,7 +52,7 @@ async def gateway(sandbox_url: str) -> AsyncIterator[Gateway]:
         }
     ]
     running = await start_gateway(gateway_settings(sandbox=False, accounts=accounts, **CALLERS))
-    assert running.settings.upstream.http_client == "aiohttp"
+    assert running.settings.upstream.http_client == "httptools"
     yield running
     await running.stop(0)
 

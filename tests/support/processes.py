@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 
+from tests.support import scratch
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -15,10 +17,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def environment(env: dict[str, str] | None) -> dict[str, str]:
+    """`env` (default: this process's), serving with one worker unless it says otherwise:
+    a test that kills "the gateway" means one process (tests/e2e/test_workers.py runs more)."""
+    return {"FAPIAO_WORKERS": "1", **(env if env is not None else os.environ)}
+
+
 async def started(
     *args: str, env: dict[str, str] | None = None, ready: str
 ) -> tuple[asyncio.subprocess.Process, str]:
-    """Runs `python -m fapiao_gateway ARGS` until it prints `ready`; returns it and its output."""
+    """Runs `python -m fapiao_gateway ARGS` until it prints `ready`; returns it and its output.
+    It works in the test's scratch directory, so what it writes by default (the SQLite
+    ledger var/fapiao-gateway.db) is the test's, never the working tree's."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -26,7 +36,8 @@ async def started(
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env=env or dict(os.environ),
+        env=environment(env),
+        cwd=scratch.directory(),
     )
     assert process.stdout is not None
     seen = ""
@@ -38,7 +49,8 @@ async def started(
 
 
 async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """Runs `python -m fapiao_gateway ARGS` to the end: (exit code, stdout, stderr)."""
+    """Runs `python -m fapiao_gateway ARGS` to the end, in the test's scratch directory:
+    (exit code, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -46,7 +58,8 @@ async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, 
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=env or dict(os.environ),
+        env=environment(env),
+        cwd=scratch.directory(),
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode or 0, out.decode(), err.decode()

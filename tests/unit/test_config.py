@@ -10,7 +10,7 @@ from pydantic import ValidationError
 def test_defaults_need_nothing() -> None:
     settings = Settings()
     assert settings.listen == "127.0.0.1:50051"
-    assert settings.token_store == "memory" and settings.upstream.http_client == "aiohttp"
+    assert settings.token_store == "memory" and settings.upstream.http_client == "httptools"
 
 
 def test_file_then_environment_then_arguments(
@@ -41,3 +41,10 @@ def test_a_missing_config_file_is_an_error() -> None:
 def test_unknown_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError):
         Settings(listne="typo")  # type: ignore[call-arg]
+
+
+def test_proxies_from_the_environment_need_a_client_that_has_them() -> None:
+    with pytest.raises(ValidationError, match="trust_env needs"):
+        Settings.model_validate({"upstream": {"trust_env": True}})
+    chosen = Settings.model_validate({"upstream": {"trust_env": True, "http_client": "aiohttp"}})
+    assert chosen.upstream.trust_env

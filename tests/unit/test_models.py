@@ -1,6 +1,10 @@
 """Parsing WeChat's invoice JSON, quirks included."""
 
+import json
+from decimal import Decimal
+
 import pytest
+from fapiao_gateway.domain.invoice import CardStatus
 from fapiao_gateway.domain.status import ReimburseStatus
 from fapiao_gateway.wechat.models import InvoiceInfo, TicketReply, TokenReply
 from pydantic import ValidationError
@@ -37,9 +41,53 @@ def test_lines_keep_negative_and_zero_prices_and_null_quantities() -> None:
     )
     lines = InvoiceInfo.model_validate(raw).to_domain("c").lines
     assert [(ln.unit_price_fen, ln.quantity, ln.unit, ln.amount_fen) for ln in lines] == [
-        (-5099, None, "", None),
-        (0, 2, "", 0),
+        (Decimal(-5099), None, "", None),
+        (Decimal(0), Decimal(2), "", 0),
     ]
+
+
+def test_quantities_and_unit_prices_are_exact_from_numbers_or_strings() -> None:
+    # As upstream.py parses a reply: fractional JSON numbers become Decimals, never floats.
+    body = (
+        '{"card_id": "pCard", "user_info": {"reimburse_status": "INVOICE_REIMBURSE_INIT",'
+        ' "info": [{"name": "92号汽油", "num": 35.27, "unit": "升", "price": 734.5, "fee": 25906},'
+        ' {"name": "电费", "num": "1.5", "price": "0.1", "fee": 0},'
+        ' {"name": "燃气", "num": 0.30000000000000004, "price": 1e2}]}}'
+    )
+    raw = json.loads(body, parse_float=Decimal)
+    lines = InvoiceInfo.model_validate(raw).to_domain("c").lines
+    assert [(str(ln.quantity), str(ln.unit_price_fen)) for ln in lines] == [
+        ("35.27", "734.5"),
+        ("1.5", "0.1"),
+        ("0.30000000000000004", "1E+2"),
+    ]
+    assert lines[0].amount_fen == 25906
+
+
+@pytest.mark.parametrize("bad", [1.5, "1,5", "abc", True, "NaN", Decimal("Infinity"), [1]])
+def test_a_quantity_that_is_not_an_exact_number_is_refused(bad: object) -> None:
+    with pytest.raises(ValidationError):
+        InvoiceInfo.model_validate(info(info=[{"name": "x", "price": 1, "num": bad}]))
+
+
+def test_a_fractional_line_amount_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        InvoiceInfo.model_validate(info(info=[{"name": "x", "price": 1, "fee": Decimal("1.5")}]))
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [("EXPIRE", CardStatus.EXPIRE), ("NORMAL", CardStatus.NORMAL), ("", None), (None, None)],
+)
+def test_the_card_status_is_read(sent: object, read: CardStatus | None) -> None:
+    raw = {**info(), "user_card_status": sent}
+    assert InvoiceInfo.model_validate(raw).to_domain("c").card_status is read
+
+
+def test_an_unknown_card_status_is_logged_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    raw = {**info(), "user_card_status": "SOMETHING_NEW"}
+    assert InvoiceInfo.model_validate(raw).to_domain("c").card_status is None
+    assert "SOMETHING_NEW" in caplog.text
 
 
 def test_null_line_list_is_empty() -> None:

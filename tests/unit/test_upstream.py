@@ -6,8 +6,15 @@ from collections.abc import Callable
 import httpx
 import pytest
 from fapiao_gateway.domain.context import Deadline
-from fapiao_gateway.domain.errors import DeadlineExceeded, GatewayError, Internal, Unavailable
+from fapiao_gateway.domain.errors import (
+    DeadlineExceeded,
+    GatewayError,
+    Internal,
+    Unavailable,
+    UnknownError,
+)
 from fapiao_gateway.wechat.accounts import Account
+from fapiao_gateway.wechat.boundary import wechat_call
 from fapiao_gateway.wechat.platforms import Api
 from fapiao_gateway.wechat.transport import HttpxTransport
 from fapiao_gateway.wechat.upstream import RetryPolicy, Upstream
@@ -54,7 +61,9 @@ OK = {"errcode": 0, "errmsg": "ok"}
 async def call(
     up: Upstream, api: Api = Api.GET_INVOICE_INFO, deadline: Deadline | None = None
 ) -> dict:
-    return await up.call(ACCOUNT, api, deadline=deadline or Deadline(), body={"card_id": "c"})
+    """A call through the adapter's boundary, which turns errcodes into domain errors."""
+    with wechat_call(ACCOUNT.appid, api):
+        return await up.call(ACCOUNT, api, deadline=deadline or Deadline(), body={"card_id": "c"})
 
 
 @pytest.mark.parametrize(
@@ -90,9 +99,10 @@ async def test_writes_are_not_retried_once_they_may_have_been_applied(
     maybe_applied: object,
 ) -> None:
     up, seen = upstream(answers(maybe_applied, OK))
-    with pytest.raises(GatewayError):
+    with pytest.raises(GatewayError) as failed:
         await call(up, Api.UPDATE_INVOICE_STATUS)
     assert len(seen) == 1
+    assert failed.value.maybe_applied
 
 
 @pytest.mark.parametrize("refused_before_acting", [INVOICE_BUSY, httpx.ConnectError("refused")])
@@ -132,10 +142,6 @@ async def test_backoff_stops_at_the_deadline() -> None:
         (httpx.Response(200, json={"errmsg": "no code"}), "WECHAT_MALFORMED_REPLY"),
         (httpx.Response(200, json={"errcode": "zero"}), "WECHAT_MALFORMED_REPLY"),
         (httpx.Response(404, text="not found"), "WECHAT_HTTP_ERROR"),
-        (
-            httpx.Response(200, json={"errcode": 99999, "errmsg": "new"}),
-            "WECHAT_UNEXPECTED_ERRCODE",
-        ),
     ],
 )
 async def test_malformed_replies_are_internal_and_not_retried(
@@ -145,6 +151,17 @@ async def test_malformed_replies_are_internal_and_not_retried(
     with pytest.raises(Internal) as failed:
         await call(up)
     assert failed.value.reason == reason
+    assert len(seen) == 1
+
+
+async def test_an_unknown_errcode_is_wechats_and_not_retried() -> None:
+    up, seen = upstream(answers(httpx.Response(200, json={"errcode": 99999, "errmsg": "new"})))
+    with pytest.raises(UnknownError) as failed:
+        await call(up)
+    assert (failed.value.reason, failed.value.wechat_errcode) == (
+        "WECHAT_UNRECOGNIZED_ERRCODE",
+        99999,
+    )
     assert len(seen) == 1
 
 

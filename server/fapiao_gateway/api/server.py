@@ -1,10 +1,11 @@
 """The grpc.aio server: the service, health checking, reflection, message-size limits.
 
-Reflection lists the service (so grpcurl needs no .proto) and can also resolve the
-google.rpc error detail types, which are in the default descriptor pool because
-api.errors imports them: grpcurl prints BadRequest & co. decoded.
+Reflection (api.reflection) lists the service with the contract's comments (so grpcurl and
+buf curl need no .proto) and also resolves the google.rpc error detail types: both print
+BadRequest & co. decoded.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +13,10 @@ import grpc
 from fapiao.v1 import invoice_service_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
-from grpc_reflection.v1alpha import reflection
 
 from fapiao_gateway.api import errors as _errors  # noqa: F401 (registers google.rpc types)
+from fapiao_gateway.api.calls import WrappedHandlers, Wrapper
+from fapiao_gateway.api.reflection import reflection_handlers
 
 SERVICE_NAME: str = invoice_service_pb2.DESCRIPTOR.services_by_name["InvoiceService"].full_name
 
@@ -49,22 +51,35 @@ async def start_grpc_server(
     tls: ServerTls | None = None,
     max_receive_message_bytes: int,
     max_send_message_bytes: int,
+    max_streams_per_connection: int = 1000,
     reuse_port: bool = False,
+    wrappers: Sequence[Wrapper] = (),
+    interceptors: Sequence["grpc.aio.ServerInterceptor[Any, Any]"] = (),
 ) -> GrpcServer:
-    """Binds `listen` (host:port; port 0 picks a free one) and starts serving."""
+    """Binds `listen` (host:port; port 0 picks a free one) and starts serving: `service`,
+    reflection and health, every handler passed through `wrappers` (api/calls.py), the
+    first outermost; `interceptors` (tracing, when on) around them all.
+
+    One connection carries at most `max_streams_per_connection` calls at once (HTTP/2's
+    SETTINGS_MAX_CONCURRENT_STREAMS; gRPC's default is unbounded), so one client cannot
+    hold an unbounded number of calls, and memory, open on one connection.
+    """
     server = grpc.aio.server(
+        interceptors=list(interceptors),
         options=[
             ("grpc.max_receive_message_length", max_receive_message_bytes),
             ("grpc.max_send_message_length", max_send_message_bytes),
+            ("grpc.max_concurrent_streams", max_streams_per_connection),
             ("grpc.so_reuseport", 1 if reuse_port else 0),
-        ]
+        ],
     )
-    server.add_generic_rpc_handlers((service,))
     health_servicer = HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    handlers = (
+        service,
+        *reflection_handlers([SERVICE_NAME, health.SERVICE_NAME]),
+        _health_handler(health_servicer),
     )
+    server.add_generic_rpc_handlers((WrappedHandlers(handlers, wrappers),))
     try:
         if tls is None:
             port = server.add_insecure_port(listen)
@@ -86,3 +101,24 @@ async def start_grpc_server(
     for name in ("", SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return GrpcServer(server=server, health=health_servicer, port=port)
+
+
+class _Collected:
+    """Stands in for a server to collect what generated add_..._to_server code registers."""
+
+    def __init__(self) -> None:
+        self.handlers: list[grpc.GenericRpcHandler[Any, Any]] = []
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[Any]) -> None:
+        self.handlers += handlers
+
+    def add_registered_method_handlers(self, service: str, methods: dict[str, Any]) -> None:
+        self.handlers.append(grpc.method_handlers_generic_handler(service, methods))
+
+
+def _health_handler(servicer: HealthServicer) -> "grpc.GenericRpcHandler[Any, Any]":
+    """grpc.health.v1.Health as a generic handler, to be wrapped like the rest."""
+    collected = _Collected()
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, collected)
+    (handler,) = collected.handlers[:1]
+    return handler

@@ -4,21 +4,26 @@ Methods take the decoded request and the RequestContext (caller, deadline) that 
 built; they never see gRPC itself. Permission is checked before the request is looked at.
 """
 
-import re
 from datetime import timedelta
 
 from fapiao.v1 import invoice_service_pb2 as pb
 
 from fapiao_gateway.api import convert
-from fapiao_gateway.api.validation import Violations
+from fapiao_gateway.api.signatures import signatures_to_proto
+from fapiao_gateway.api.validation import NONCE_PATTERN, Violations
 from fapiao_gateway.domain.callers import OPERATION_FOR_STATUS, Operation
+from fapiao_gateway.domain.commands import ChangeStatus, ImportPicks, OpenImportSession
 from fapiao_gateway.domain.context import RequestContext
 from fapiao_gateway.domain.imports import SearchFilters
+from fapiao_gateway.domain.status_changes import AuditFilters
 from fapiao_gateway.services.access import AccessPolicy
+from fapiao_gateway.services.audit_trail import AuditReader
 from fapiao_gateway.services.import_qr import ImportQrIssuer
-from fapiao_gateway.services.imports import InvoiceImporter, new_biz_code
+from fapiao_gateway.services.imports import InvoiceImporter
 from fapiao_gateway.services.invoices import InvoiceReader
-from fapiao_gateway.services.search import InvoiceSearch, page_size
+from fapiao_gateway.services.page_tokens import page_size
+from fapiao_gateway.services.reconciliation import Reconciler
+from fapiao_gateway.services.search import InvoiceSearch
 from fapiao_gateway.services.signing import JsapiSigner
 from fapiao_gateway.services.status import StatusUpdater
 
@@ -29,7 +34,8 @@ MAX_READ_INVOICES = 500
 #: IssueImportQr's image sizes and validity, as the contract documents them.
 DEFAULT_QR_PX, MIN_QR_PX, MAX_QR_PX = 256, 64, 2048
 MIN_QR_TTL, MAX_QR_TTL = timedelta(seconds=60), timedelta(hours=24)
-NONCE_PATTERN = re.compile(r"^[A-Za-z0-9]{1,32}$")
+#: Most taxpayer ids one SearchInvoices filter takes.
+MAX_TAX_NUMBERS = 100
 
 
 def _status_operations(status: int) -> tuple[Operation, ...]:
@@ -52,10 +58,14 @@ class InvoiceServicer:
         updater: StatusUpdater,
         signer: JsapiSigner,
         qr: ImportQrIssuer,
+        reconciler: Reconciler,
+        audit: AuditReader,
         *,
         max_batch_update: int,
         import_qr_ttl: timedelta,
     ) -> None:
+        self._reconciler = reconciler
+        self._audit = audit
         self._signer = signer
         self._qr = qr
         self._import_qr_ttl = import_qr_ttl
@@ -73,7 +83,7 @@ class InvoiceServicer:
         check = Violations()
         ref = check.ref("invoice", request.invoice, present=request.HasField("invoice"))
         check.raise_if_any()
-        invoice = await self._reader.get_invoice(ctx, account, ref)
+        invoice = await self._reader.get_invoice(ctx, account.appid, ref)
         return pb.GetInvoiceResponse(invoice=convert.invoice_to_proto(invoice))
 
     async def GetInvoices(
@@ -83,7 +93,7 @@ class InvoiceServicer:
         check = Violations()
         refs = check.refs("invoices", request.invoices, max_items=MAX_READ_INVOICES)
         check.raise_if_any()
-        results = await self._reader.get_invoices(ctx, account, refs)
+        results = await self._reader.get_invoices(ctx, account.appid, refs)
         return pb.GetInvoicesResponse(
             results=[convert.lookup_to_proto(ref, r) for ref, r in zip(refs, results, strict=True)]
         )
@@ -97,8 +107,8 @@ class InvoiceServicer:
         ref = check.ref("invoice", request.invoice, present=request.HasField("invoice"))
         target = check.target_status(request.status)
         check.raise_if_any()
-        (change,) = await self._updater.update(
-            ctx, account, rpc="UpdateStatus", request_id=request_id, refs=[ref], target=target
+        (change,) = await self._updater.change(
+            ctx, ChangeStatus(account.appid, request_id, (ref,), target)
         )
         return pb.UpdateStatusResponse(change=convert.change_to_proto(change))
 
@@ -113,14 +123,8 @@ class InvoiceServicer:
         # WeChat's batch is atomic; splitting it would not be, so it is capped, not split.
         refs = check.refs("invoices", request.invoices, max_items=self._max_batch_update)
         check.raise_if_any()
-        changes = await self._updater.update(
-            ctx,
-            account,
-            rpc="UpdateStatusBatch",
-            request_id=request_id,
-            refs=refs,
-            target=target,
-            openid=openid,
+        changes = await self._updater.change(
+            ctx, ChangeStatus(account.appid, request_id, tuple(refs), target, openid)
         )
         return pb.UpdateStatusBatchResponse(changes=[convert.change_to_proto(c) for c in changes])
 
@@ -129,44 +133,24 @@ class InvoiceServicer:
     ) -> pb.SignJsapiResponse:
         account = self._access.authorize(ctx, request.account, Operation.SIGN)
         check = Violations()
-        purposes = check.purposes(request.purposes)
-        wants_config = pb.SIGN_PURPOSE_WX_CONFIG in purposes
-        url = check.page_url("url", request.url) if wants_config else ""
+        purposes = check.purposes(request.purposes, platform=account.platform)
+        pages = {pb.SIGN_PURPOSE_WX_CONFIG, pb.SIGN_PURPOSE_AGENT_CONFIG} & purposes
+        url = check.page_url("url", request.url) if pages else ""
         if not 0 <= request.timestamp < 2**32:
             check.add("timestamp", "Unix seconds, or 0 for now.")
-        if request.nonce_str and not NONCE_PATTERN.match(request.nonce_str):
+        if request.nonce_str and not NONCE_PATTERN.fullmatch(request.nonce_str):
             check.add("nonce_str", "1-32 characters of A-Z, a-z and 0-9, or empty for a fresh one.")
         check.raise_if_any()
-        config, choose = await self._signer.sign(
+        signed = await self._signer.sign(
             ctx,
             account,
-            wx_config_url=url if wants_config else None,
+            wx_config_url=url if pb.SIGN_PURPOSE_WX_CONFIG in purposes else None,
             choose_invoice=pb.SIGN_PURPOSE_CHOOSE_INVOICE in purposes,
+            agent_config_url=url if pb.SIGN_PURPOSE_AGENT_CONFIG in purposes else None,
             timestamp=request.timestamp,
             nonce_str=request.nonce_str,
         )
-        reply = pb.SignJsapiResponse()
-        if config is not None:
-            reply.wx_config.CopyFrom(
-                pb.WxConfigSignature(
-                    app_id=config.app_id,
-                    timestamp=config.timestamp,
-                    nonce_str=config.nonce_str,
-                    signature=config.signature,
-                    url=config.url,
-                )
-            )
-        if choose is not None:
-            reply.choose_invoice.CopyFrom(
-                pb.ChooseInvoiceSignature(
-                    timestamp=choose.timestamp,
-                    nonce_str=choose.nonce_str,
-                    sign_type=choose.sign_type,
-                    card_sign=choose.card_sign,
-                    app_id=choose.app_id,
-                )
-            )
-        return reply
+        return signatures_to_proto(signed)
 
     async def IssueImportQr(
         self, request: pb.IssueImportQrRequest, ctx: RequestContext
@@ -186,12 +170,7 @@ class InvoiceServicer:
             valid_for = asked or valid_for
         check.raise_if_any()
         png, session = await self._qr.issue(
-            ctx,
-            account,
-            biz_code=biz_code,
-            size_px=size_px,
-            valid_for=valid_for,
-            request_id=request_id,
+            ctx, OpenImportSession(account.appid, request_id, biz_code, size_px, valid_for)
         )
         return pb.IssueImportQrResponse(
             png=png,
@@ -206,14 +185,16 @@ class InvoiceServicer:
         lock = (Operation.LOCK,) if request.lock else ()
         account = self._access.authorize(ctx, request.account, Operation.IMPORT, *lock)
         check = Violations()
+        request_id = check.request_id(request.request_id)
         refs = check.refs("invoices", request.invoices, max_items=MAX_IMPORT_INVOICES)
-        biz_code = check.biz_code("biz_code", request.biz_code) or new_biz_code()
+        biz_code = check.biz_code("biz_code", request.biz_code)
         check.raise_if_any()
-        imported = await self._importer.import_invoices(
-            ctx, account, biz_code, refs, lock=request.lock
+        result = await self._importer.import_invoices(
+            ctx, ImportPicks(account.appid, request_id, biz_code, tuple(refs), request.lock)
         )
         return pb.ImportInvoicesResponse(
-            biz_code=biz_code, invoices=[convert.imported_to_proto(i) for i in imported]
+            biz_code=result.biz_code,
+            invoices=[convert.imported_to_proto(i) for i in result.invoices],
         )
 
     async def SearchInvoices(
@@ -234,6 +215,12 @@ class InvoiceServicer:
         )
         billing_time_start = check.time(request, "billing_time_start")
         billing_time_end = check.time(request, "billing_time_end")
+        check.optional_text("biz_code", request.biz_code, max_chars=64)
+        check.optional_text("invoice_code", request.invoice_code, max_chars=32)
+        check.optional_text("invoice_number", request.invoice_number, max_chars=32)
+        check.texts("buyer_tax_numbers", request.buyer_tax_numbers, max_items=MAX_TAX_NUMBERS)
+        check.texts("seller_tax_numbers", request.seller_tax_numbers, max_items=MAX_TAX_NUMBERS)
+        check.optional_text("page_token", request.page_token, max_chars=512)
         check.raise_if_any()
         filters = SearchFilters(
             account=account.appid,
@@ -255,4 +242,49 @@ class InvoiceServicer:
             invoices=[convert.imported_to_proto(i) for i in page.invoices],
             next_page_token=token,
             total_size=page.total_size or 0,
+            total_size_estimated=page.total_estimated,
+        )
+
+    async def ReconcileInvoices(
+        self, request: pb.ReconcileInvoicesRequest, ctx: RequestContext
+    ) -> pb.ReconcileInvoicesResponse:
+        account = self._access.authorize(ctx, request.account, Operation.RECONCILE)
+        check = Violations()
+        biz_code = check.text("biz_code", request.biz_code, max_chars=64)
+        check.biz_code("biz_code", biz_code)
+        check.raise_if_any()
+        done = await self._reconciler.reconcile_report(
+            account.appid, biz_code, caller=ctx.caller.name, deadline=ctx.deadline
+        )
+        return pb.ReconcileInvoicesResponse(
+            checked_count=done.checked,
+            drifts=[convert.drift_to_proto(d) for d in done.drifts],
+        )
+
+    async def ListAuditEvents(
+        self, request: pb.ListAuditEventsRequest, ctx: RequestContext
+    ) -> pb.ListAuditEventsResponse:
+        account = self._access.authorize(ctx, request.account, Operation.AUDIT)
+        check = Violations()
+        if request.page_size < 0:
+            check.add("page_size", "Must not be negative.")
+        check.biz_code("biz_code", request.biz_code)
+        ref = None
+        if request.HasField("invoice"):
+            ref = check.ref("invoice", request.invoice, present=True)
+        start, end = check.time(request, "start_time"), check.time(request, "end_time")
+        check.optional_text("page_token", request.page_token, max_chars=512)
+        check.raise_if_any()
+        filters = AuditFilters(
+            account=account.appid,
+            biz_code=request.biz_code,
+            ref=ref,
+            start=start,
+            end=end,
+        )
+        page, token = await self._audit.list(
+            filters, request.page_token, page_size(request.page_size)
+        )
+        return pb.ListAuditEventsResponse(
+            events=[convert.audit_to_proto(e) for e in page.entries], next_page_token=token
         )

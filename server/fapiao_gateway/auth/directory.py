@@ -22,7 +22,12 @@ class CallerEntry:
     tls_common_names: tuple[str, ...] = ()
 
 
-def _unauthenticated() -> Unauthenticated:
+#: Most verified authorization headers remembered (spellings of a key differ by whitespace
+#: and the scheme's case, so a caller could make many of one key).
+_MAX_VERIFIED = 1024
+
+
+def unauthenticated() -> Unauthenticated:
     # One message for every failure: no hint of which keys or callers exist.
     return Unauthenticated(
         "The call carries no valid credential: send `authorization: Bearer <API key>`.",
@@ -38,6 +43,11 @@ class CallerDirectory:
     entries: Iterable[CallerEntry] = ()
 
     def __post_init__(self) -> None:
+        #: Authorization headers already verified, and their caller: every call is checked
+        #: twice (at the gate, then in the handler) and most callers send one key all day,
+        #: so each key costs one HMAC, not two per call. Only valid keys enter (an attacker
+        #: cannot fill it) and a reload starts a new directory, forgetting removed keys.
+        self._verified: dict[str, Caller] = {}
         self._by_key: dict[str, tuple[StoredKey, Caller]] = {}
         self._by_name: dict[str, Caller] = {}
         for entry in self.entries:
@@ -48,6 +58,23 @@ class CallerDirectory:
             for name in entry.tls_common_names:
                 self._by_name[name] = entry.caller
 
+    def check_key(self, authorization: str | None) -> Caller:
+        """The caller of a bearer key; UNAUTHENTICATED for none, a malformed or an unknown one."""
+        if authorization is None:
+            raise unauthenticated()
+        known = self._verified.get(authorization)
+        if known is not None:
+            return known
+        scheme, _, presented = authorization.strip().partition(" ")
+        parts = split_key(presented.strip()) if scheme.lower() == "bearer" else None
+        found = self._by_key.get(parts[0]) if parts else None
+        if parts is None or found is None or not verify(self.server_secret, found[0], parts[1]):
+            raise unauthenticated()
+        if len(self._verified) >= _MAX_VERIFIED:
+            self._verified.clear()
+        self._verified[authorization] = found[1]
+        return found[1]
+
     def authenticate(self, authorization: str | None, tls_common_name: str | None) -> Caller:
         """The caller named by the bearer key and/or the client certificate.
 
@@ -57,14 +84,9 @@ class CallerDirectory:
         by_cert = self._by_name.get(tls_common_name) if tls_common_name else None
         if authorization is None:
             if by_cert is None:
-                raise _unauthenticated()
+                raise unauthenticated()
             return by_cert
-        scheme, _, presented = authorization.strip().partition(" ")
-        parts = split_key(presented.strip()) if scheme.lower() == "bearer" else None
-        found = self._by_key.get(parts[0]) if parts else None
-        if parts is None or found is None or not verify(self.server_secret, found[0], parts[1]):
-            raise _unauthenticated()
-        caller = found[1]
+        caller = self.check_key(authorization)
         if by_cert is not None and by_cert != caller:
-            raise _unauthenticated()  # the key and the certificate name different callers
+            raise unauthenticated()  # the key and the certificate name different callers
         return caller

@@ -24,6 +24,8 @@ class Operation(StrEnum):
     WRITE_OFF = "write_off"  # status -> CLOSURE (irreversible)
     SIGN = "sign"  # SignJsapi
     ISSUE_QR = "issue_qr"  # IssueImportQr
+    RECONCILE = "reconcile"  # ReconcileInvoices
+    AUDIT = "audit"  # ListAuditEvents
 
 
 #: The operation a status change needs, by target status.
@@ -36,11 +38,13 @@ OPERATION_FOR_STATUS = {
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """An authenticated caller. `accounts` holds appids or aliases, or ANY."""
+    """An authenticated caller. `accounts` holds appids or aliases, or ANY; `rate_limits`
+    how many calls it may make, e.g. "20/second" (api/quotas.py)."""
 
     name: str
     accounts: frozenset[str]
     operations: frozenset[str]
+    rate_limits: tuple[str, ...] = ()
 
     def may(self, operation: Operation) -> bool:
         return ANY in self.operations or operation.value in self.operations

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from fapiao_gateway.domain.callers import Caller
 
 
+def wall_clock_us() -> int:
+    """Now, as unix microseconds: the clock intents and the ledger share across processes."""
+    return time.time_ns() // 1000
+
+
 @dataclass(frozen=True, slots=True)
 class Deadline:
     """The caller's deadline, on the monotonic clock; None means the caller set none.

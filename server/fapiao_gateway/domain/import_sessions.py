@@ -6,6 +6,8 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class ImportSession:
+    """An open import: ImportInvoices accepts `biz_code` for `account` until `expire_time`."""
+
     account: str
     biz_code: str
     issued_by: str

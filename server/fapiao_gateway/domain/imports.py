@@ -1,20 +1,35 @@
-"""Imported invoices: what the ledger keeps, how it is searched, and when an import is refused."""
+"""Imported invoices: what the ledger keeps, how it is searched, and the import rules
+(when an import is refused, which invoices it locks, how a bizCode is made)."""
 
 import re
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from fapiao_gateway.domain.invoice import Invoice, InvoiceRef
+from fapiao_gateway.domain.errors import (
+    FailedPrecondition,
+    InvoiceHeldElsewhere,
+    PreconditionViolation,
+    invoice_subject,
+)
+from fapiao_gateway.domain.invoice import UNUSABLE_CARD_STATUSES, Invoice, InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
 
 #: A bizCode: the business document (expense report) invoices are imported under.
-BIZ_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+BIZ_CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 #: Statuses meaning "in a reimbursement process" (or done with it): an invoice in one of these
 #: under another bizCode may not be imported again. An INIT invoice (never locked, or unlocked
 #: after a rejection) may move to a new bizCode. This follows WeChat: LOCK is what marks an
 #: invoice as taken by a reimbursement, CLOSURE as reimbursed.
 TAKEN_STATUSES = frozenset({ReimburseStatus.LOCK, ReimburseStatus.CLOSURE})
+
+
+def new_biz_code() -> str:
+    """An unguessable, URL-safe bizCode for imports that come without one."""
+    return "biz-" + secrets.token_urlsafe(16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +52,102 @@ class LedgerEntry:
     biz_code: str
     status: ReimburseStatus
     update_time_us: int
+
+
+def refuse_if_held_elsewhere(
+    entry: LedgerEntry | None, biz_code: str, status: ReimburseStatus
+) -> None:
+    """InvoiceHeldElsewhere (ALREADY_EXISTS) if another bizCode holds the invoice in a
+    reimbursement process. `status` is the freshest status known for it."""
+    if entry is not None and entry.biz_code != biz_code and status in TAKEN_STATUSES:
+        raise InvoiceHeldElsewhere(entry.ref, biz_code=entry.biz_code, status=status.value)
+
+
+def refuse_unreimbursable(invoices: Sequence[Invoice]) -> None:
+    """FAILED_PRECONDITION (INVOICE_NOT_REIMBURSABLE, a violation per invoice) if any invoice
+    is not the user's to reimburse: its card is expired, deleted, given away (or being
+    given) or made unavailable (user_card_status), or the issuer red-flushed it (CANCEL).
+    Checked on what WeChat just reported, before anything is locked or stored.
+
+    There is no override: none of these can be reimbursed, and the user can pick a usable
+    invoice (an expired card's invoice is re-sent by its issuer as a new card)."""
+    refused: list[tuple[Invoice, str, str]] = []
+    for invoice in invoices:
+        if invoice.card_status in UNUSABLE_CARD_STATUSES:
+            assert invoice.card_status is not None
+            refused.append(
+                (
+                    invoice,
+                    f"CARD_{invoice.card_status.value}",
+                    f"the invoice's card is {invoice.card_status.value} in the user's card package",
+                )
+            )
+        elif invoice.reimburse_status is ReimburseStatus.CANCEL:
+            refused.append((invoice, "INVOICE_CANCELLED", "the issuer red-flushed the invoice"))
+    if refused:
+        raise FailedPrecondition(
+            f"{len(refused)} invoice(s) cannot be reimbursed: {refused[0][2]}.",
+            reason="INVOICE_NOT_REIMBURSABLE",
+            ref=refused[0][0].ref,
+            precondition_violations=[
+                PreconditionViolation(kind, invoice_subject(invoice.ref), why)
+                for invoice, kind, why in refused
+            ],
+        )
+
+
+def invoices_to_lock(
+    biz_code: str,
+    refs: Sequence[InvoiceRef],
+    statuses: Mapping[InvoiceRef, ReimburseStatus],
+    entries: Mapping[InvoiceRef, LedgerEntry],
+) -> list[InvoiceRef]:
+    """The invoices an import with lock must lock; refuses the import (before WeChat is
+    touched) if any cannot be. INIT is locked; LOCK is fine only when this bizCode already
+    holds it (a repeated import)."""
+    to_lock: list[InvoiceRef] = []
+    refused: list[tuple[InvoiceRef, ReimburseStatus]] = []
+    for ref in refs:
+        status, entry = statuses[ref], entries.get(ref)
+        if status is ReimburseStatus.INIT:
+            to_lock.append(ref)
+        elif not (
+            status is ReimburseStatus.LOCK and entry is not None and entry.biz_code == biz_code
+        ):
+            refused.append((ref, status))
+    if refused:
+        raise FailedPrecondition(
+            f"{len(refused)} invoice(s) cannot be locked: only INIT invoices can.",
+            reason="INVOICE_NOT_LOCKABLE",
+            ref=refused[0][0],
+            precondition_violations=[
+                PreconditionViolation(
+                    "INVOICE_NOT_LOCKABLE",
+                    invoice_subject(ref),
+                    f"status is {status.value}, not INVOICE_REIMBURSE_INIT",
+                )
+                for ref, status in refused
+            ],
+        )
+    return to_lock
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRecord:
+    """One invoice of an import to store: what WeChat returned, and the status to store
+    (WeChat's when fetched, LOCK when the import locked it)."""
+
+    fetched: Invoice
+    raw: Mapping[str, Any]
+    status: ReimburseStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What ImportInvoices answers (and replays): the bizCode and the stored invoices."""
+
+    biz_code: str
+    invoices: tuple[ImportedInvoice, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +176,19 @@ class Cursor:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenPage:
+    """A page of ledger rows still open at WeChat (INIT, LOCK), newest update first."""
+
+    entries: tuple[LedgerEntry, ...]
+    next_cursor: Cursor | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SearchPage:
-    """One page of results; total_size only on the first page (it costs a count)."""
+    """One page of results; total_size only on the first page (it costs a count): exact up
+    to a limit, past it an estimate (`total_estimated`)."""
 
     invoices: tuple[ImportedInvoice, ...] = field(default_factory=tuple)
     next_cursor: Cursor | None = None
     total_size: int | None = None
+    total_estimated: bool = False

@@ -1,7 +1,16 @@
-"""The invoice as the gateway's use cases see it: WeChat's data, typed, in fen and UTC."""
+"""The invoice as the gateway's use cases see it: WeChat's data, typed, in fen and UTC.
 
+Totals (fee, tax) are integer fen. A line's quantity and unit price are exact decimals: fuel,
+electricity and gas are sold in fractional quantities (35.27 升) at unit prices with
+fractions of a fen, and a float would change them.
+"""
+
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
 from fapiao_gateway.domain.status import ReimburseStatus
 
@@ -17,13 +26,40 @@ class InvoiceRef:
     encrypt_code: str
 
 
+class CardStatus(StrEnum):
+    """The state of the invoice's card in the user's card package (卡包): WeChat's
+    user_card_status, spelled as WeChat spells it (the values of WeChat's card API, as
+    public SDKs such as WxJava document them). Independent of the reimbursement status."""
+
+    NORMAL = "NORMAL"
+    EXPIRE = "EXPIRE"  # the card's validity period has ended
+    GIFTING = "GIFTING"  # being given to another user
+    GIFT_SUCC = "GIFT_SUCC"  # given to another user: no longer this user's
+    GIFT_TIMEOUT = "GIFT_TIMEOUT"  # a gift not accepted in time: back with the user
+    DELETE = "DELETE"  # deleted from the card package by the user
+    UNAVAILABLE = "UNAVAILABLE"  # made unusable (e.g. withdrawn by the issuer)
+
+
+#: Card states in which an invoice is not the user's to reimburse (ImportInvoices refuses).
+UNUSABLE_CARD_STATUSES = frozenset(
+    {
+        CardStatus.EXPIRE,
+        CardStatus.GIFTING,
+        CardStatus.GIFT_SUCC,
+        CardStatus.DELETE,
+        CardStatus.UNAVAILABLE,
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class InvoiceLine:
-    """One line item. Prices may be zero or negative (discount lines)."""
+    """One line item. Prices may be zero or negative (discount lines); the unit price is in
+    fen and may have fractions of a fen; the quantity may be fractional."""
 
     name: str
-    unit_price_fen: int
-    quantity: int | None = None
+    unit_price_fen: Decimal
+    quantity: Decimal | None = None
     unit: str = ""
     amount_fen: int | None = None
 
@@ -62,6 +98,8 @@ class Invoice:
     remarks: str = ""
     cashier: str = ""
     maker: str = ""
+    #: The card's state in the user's card package; None when WeChat did not say.
+    card_status: CardStatus | None = None
 
     @property
     def billing_date(self) -> str:
@@ -83,3 +121,12 @@ class LookupFailure:
     reason: str
     message: str
     wechat_errcode: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedInvoice:
+    """An invoice as just read from WeChat, with the JSON it came as (the ledger keeps that
+    verbatim for audits; nothing reads it back)."""
+
+    invoice: Invoice
+    raw: Mapping[str, Any] = field(default_factory=dict)

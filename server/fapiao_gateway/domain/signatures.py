@@ -5,10 +5,28 @@ with '&' (no URL escaping), SHA1 hex. The url is the page URL without its #fragm
 
 chooseInvoice's cardSign (the card family): take the values, sort them as strings,
 concatenate with no separator, SHA1 hex. Which values: see CHOOSE_INVOICE_SIGN_FIELDS.
+
+Weixin Work: wx.config is signed the same way with the corp's jsapi ticket, and its appId is
+the corp ID; wx.agentConfig is signed the same way again with the app's agent_config ticket
+(WeCom's "JS-SDK 签名算法" page, document/path/96909, whose example is the vector above);
+ww.chooseInvoice's cardSign is the card-family signature over the wx_card ticket from
+/cgi-bin/ticket/get, the corp ID, timestamp, nonceStr and cardType "INVOICE" (WeCom's
+"调起电子发票" page, document/path/98457, as quoted in public WeCom samples: "将 api_ticket、
+appid、timestamp、nonceStr、cardType的value值进行字符串的字典序排序").
 """
 
 import hashlib
 from collections.abc import Iterable
+from enum import StrEnum
+
+
+class TicketKind(StrEnum):
+    """The JS-SDK tickets a signature is made with (getticket's `type`)."""
+
+    JSAPI = "jsapi"  # wx.config (Weixin Work: the corp's jsapi ticket)
+    WX_CARD = "wx_card"  # chooseInvoice's cardSign
+    AGENT_CONFIG = "agent_config"  # Weixin Work's wx.agentConfig (the app's ticket)
+
 
 #: The values chooseInvoice's cardSign covers, in one place. Source: inferred from the public
 #: SDKs and WeChat's native chooseCard request (the card-family signature with cardType

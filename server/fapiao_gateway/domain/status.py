@@ -24,6 +24,9 @@ ALLOWED_TRANSITIONS = frozenset(
     }
 )
 
+#: Statuses an invoice can still leave at WeChat (reconciliation re-reads these).
+OPEN_STATUSES = frozenset({ReimburseStatus.INIT, ReimburseStatus.LOCK})
+
 #: Statuses nothing can leave.
 FINAL_STATUSES = frozenset({ReimburseStatus.CLOSURE, ReimburseStatus.CANCEL})
 

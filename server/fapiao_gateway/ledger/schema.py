@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -39,8 +40,15 @@ imported_invoices = Table(
     Column("seller_tax_number", String(64), nullable=False),
     Column("billing_time_us", BigInteger, nullable=True),
     Column("total_fen", BigInteger, nullable=False),
-    #: The invoice as WeChat returned it (getinvoiceinfo JSON), for audits and re-reads.
+    #: The invoice as WeChat returned it (getinvoiceinfo JSON), kept verbatim for audits.
     Column("payload", Text, nullable=False),
+    #: The invoice as the gateway reads it back (ledger/codecs.py): the domain's own form,
+    #: so reading the ledger needs no WeChat parser. NULL only in rows written before it
+    #: existed, until the backfill at start fills them.
+    Column("document", Text, nullable=True),
+    #: The card's last known state (WeChat's user_card_status): "" when not known. Like
+    #: `status`, it overrides the document's, which holds what the import read.
+    Column("card_status", String(16), nullable=False, server_default=""),
     Column("imported_by", String(128), nullable=False),
     Column("import_time_us", BigInteger, nullable=False),
     Column("update_time_us", BigInteger, nullable=False),
@@ -60,10 +68,12 @@ imported_invoices = Table(
     Index("ix_imported_seller", "account", "seller_tax_number", "update_time_us", "id"),
     Index("ix_imported_status", "account", "status", "update_time_us", "id"),
     Index("ix_imported_billing", "account", "billing_time_us", "id"),
+    Index("ix_imported_open", "account", "status", "update_time_us", "id"),
 )
 
-#: Every status change attempt: who, for which account, which invoices, from what to what,
-#: and how it ended (OK, REPLAYED, or the failure's reason and WeChat errcode).
+#: Every state-changing action (domain/status_changes.py AuditAction): who, for which account
+#: and bizCode, which invoices, from what to what, and how it ended (OK, REPLAYED,
+#: RECONCILED, ..., or the failure's reason and WeChat errcode).
 status_audit = Table(
     "status_audit",
     metadata,
@@ -74,35 +84,97 @@ status_audit = Table(
     Column("rpc", String(32), nullable=False),
     #: JSON: [{"card_id", "encrypt_code", "from"}], "from" "" where the gateway did not know it.
     Column("invoices", Text, nullable=False),
+    #: "" for an action that sets no status (an import session).
     Column("to_status", String(32), nullable=False),
     Column("outcome", String(64), nullable=False),
     Column("wechat_errcode", Integer, nullable=True),
     Column("created_us", BigInteger, nullable=False),
+    Column("action", String(24), nullable=False, server_default=""),
+    Column("biz_code", String(64), nullable=False, server_default=""),
+    #: JSON object of further facts (card status before and after, a session's URL), or "".
+    Column("detail", Text, nullable=False, server_default=""),
     Index("ix_audit_account_time", "account", "created_us"),
     Index("ix_audit_request", "account", "request_id"),
+    Index("ix_audit_biz_code", "account", "biz_code", "created_us"),
+    Index("ix_audit_time", "created_us", "id"),
 )
 
-#: AIP-155 request ids of mutating calls: PENDING while a call runs, DONE with its result,
-#: UNKNOWN when WeChat may or may not have applied it (the next retry reads before writing).
-#: A call that certainly changed nothing leaves no record, so retrying it runs it again.
-idempotency_records = Table(
-    "idempotency_records",
+#: Which invoices each audit entry is about: the trail of one invoice is an index range.
+audit_invoices = Table(
+    "audit_invoices",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("audit_id", BigInteger, nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("card_id", String(128), nullable=False),
+    Column("encrypt_code", String(512), nullable=False),
+    Index("ix_audit_invoice", "account", "card_id", "encrypt_code", "audit_id"),
+)
+
+#: Upstream calls reconciliation spent, per account and day (China Standard Time, when
+#: WeChat's daily quotas reset): kept in the ledger so every replica draws from one share.
+reconcile_calls = Table(
+    "reconcile_calls",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("calls", BigInteger, nullable=False),
+)
+
+#: Write-ahead intents (domain/intents.py): every mutating request, recorded before WeChat is
+#: called and settled after; with a request_id, also its AIP-155 record (one row per
+#: account and request_id, never deleted, the first outcome kept for replays).
+intents = Table(
+    "intents",
     metadata,
     Column("id", RowId, primary_key=True, autoincrement=True),
     Column("account", String(64), nullable=False),
+    #: "" when the caller sent none (the request is still recorded, just not replayable).
     Column("request_id", String(64), nullable=False),
-    Column("caller", String(128), nullable=False),
     Column("rpc", String(32), nullable=False),
-    #: SHA-256 of the request without its request_id: the same id with another request is refused.
+    Column("caller", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    #: SHA-256 of the request without its request_id: the same id with another body is refused.
     Column("fingerprint", String(64), nullable=False),
     Column("state", String(16), nullable=False),
-    #: JSON of the outcome when DONE (the changes made).
+    #: JSON of the Plan once ARMED: target, openid, bizCode, and the invoices with their
+    #: status before.
+    Column("plan", Text, nullable=False),
+    #: JSON of the first outcome once DONE.
     Column("outcome", Text, nullable=False),
-    #: A PENDING record whose lease has passed belongs to a process that died mid-call.
+    #: Why it did not apply (FAILED, COMPENSATED), for operators.
+    Column("error", String(128), nullable=False),
+    #: The gateway process working on it, and until when it is presumed alive (it renews).
+    Column("owner", String(64), nullable=False),
     Column("lease_until_us", BigInteger, nullable=False),
+    #: When its last write was sent to WeChat (0: none).
+    Column("sent_us", BigInteger, nullable=False),
     Column("created_us", BigInteger, nullable=False),
     Column("updated_us", BigInteger, nullable=False),
-    UniqueConstraint("account", "request_id", name="uq_idempotency_request"),
+    Index(
+        "uq_intent_request",
+        "account",
+        "request_id",
+        unique=True,
+        sqlite_where=text("request_id <> ''"),
+        postgresql_where=text("request_id <> ''"),
+    ),
+    Index("ix_intent_state", "state", "lease_until_us"),
+)
+
+#: Which intent may change an invoice at WeChat right now: at most one per invoice. A claim
+#: of an unsettled intent is held; a settled intent's claim is kept until `expires_us` (when
+#: a write's fate was unknown for a while, a late request could still land) and then free.
+invoice_claims = Table(
+    "invoice_claims",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("card_id", String(128), primary_key=True),
+    Column("encrypt_code", String(512), primary_key=True),
+    Column("intent_id", BigInteger, nullable=False),
+    #: 0 while the intent is unsettled; afterwards, when the claim lapses (unix µs).
+    Column("expires_us", BigInteger, nullable=False),
+    Index("ix_claim_intent", "intent_id"),
 )
 
 #: Import sessions opened by IssueImportQr: the bizCode a QR code carries, for which account,
@@ -114,10 +186,8 @@ import_sessions = Table(
     Column("account", String(64), nullable=False),
     Column("biz_code", String(64), nullable=False),
     Column("issued_by", String(128), nullable=False),
-    Column("request_id", String(64), nullable=False),
     Column("url", Text, nullable=False),
     Column("expire_us", BigInteger, nullable=False),
     Column("created_us", BigInteger, nullable=False),
     UniqueConstraint("account", "biz_code", name="uq_import_session"),
-    Index("ix_import_session_request", "account", "request_id"),
 )

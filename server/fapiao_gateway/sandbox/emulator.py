@@ -70,6 +70,8 @@ class _Token:
     appid: str
     expires_at: float
     revoked: bool = False
+    #: Which platform's token it is: "official", "work", "component" or "authorizer".
+    kind: str = "official"
 
 
 @dataclass
@@ -146,6 +148,8 @@ class Emulator:
         self._last_forced: dict[str, float] = {}
         self._tickets: dict[tuple[str, str], _Credential] = {}
         self._serial = itertools.count(1)
+        #: What other platforms' emulations forget when an appid's tokens are invalidated.
+        self.on_invalidate: list[Callable[[str], None]] = []
 
     # ----- state helpers -------------------------------------------------------------------
 
@@ -160,10 +164,57 @@ class Emulator:
     def status_of(self, card_id: str, encrypt_code: str) -> ReimburseStatus:
         return self.invoices[(card_id, encrypt_code)].status
 
-    def _new_token(self, appid: str, expires_at: float) -> str:
+    def change_behind_the_back(
+        self,
+        card_id: str,
+        encrypt_code: str,
+        *,
+        status: ReimburseStatus | None = None,
+        lock_owner: str = "",
+        card_status: str | None = None,
+    ) -> SandboxInvoice:
+        """Changes an invoice as someone other than the gateway would: the issuer red-flushes
+        it (CANCEL), another reimburser's system locks or unlocks it (`lock_owner` the appid
+        that locks), the user's card expires or is deleted (`card_status`, WeChat's
+        user_card_status; "" removes it). No rule is checked: WeChat's other clients did that.
+        KeyError for an invoice the sandbox does not hold."""
+        invoice = self.invoices[(card_id, encrypt_code)]
+        if status is not None:
+            invoice.status = status
+            invoice.lock_owner = lock_owner if status is ReimburseStatus.LOCK else ""
+        if card_status is not None:
+            if card_status:
+                invoice.payload["user_card_status"] = card_status
+            else:
+                invoice.payload.pop("user_card_status", None)
+        return invoice
+
+    def _new_token(self, appid: str, expires_at: float, kind: str = "official") -> str:
         value = f"{_TOKEN_PREFIX}{next(self._serial)}_{secrets.token_urlsafe(24)}"
-        self._tokens[value] = _Token(appid, expires_at)
+        self._tokens[value] = _Token(appid, expires_at, kind=kind)
         return value
+
+    def new_token(self, appid: str, expires_at: float, kind: str) -> str:
+        """A token of another platform's `kind` (sandbox/work.py, sandbox/component.py)."""
+        return self._new_token(appid, expires_at, kind)
+
+    def revoke_token(self, value: str) -> None:
+        """Makes one token invalid at once."""
+        if value in self._tokens:
+            self._tokens[value].revoked = True
+
+    def token_expiry(self, value: str) -> float:
+        return self._tokens[value].expires_at
+
+    def shorten_token(self, value: str, expires_at: float) -> None:
+        """Lets a replaced token live only until `expires_at`."""
+        token = self._tokens[value]
+        token.expires_at = min(token.expires_at, expires_at)
+
+    def usable_token(self, value: str | None) -> bool:
+        """Whether `value` is a known token, not revoked and not expired."""
+        token = self._tokens.get(value or "")
+        return token is not None and not token.revoked and token.expires_at > self.clock()
 
     def invalidate_tokens(self, appid: str) -> None:
         """Makes every token of `appid` invalid at once (as a forced refresh elsewhere would)."""
@@ -172,16 +223,25 @@ class Emulator:
                 token.revoked = True
         self._stable.pop(appid, None)
         self._classic.pop(appid, None)
+        for forget in self.on_invalidate:
+            forget(appid)
 
-    def token_error(self, token: str) -> tuple[int, str]:
-        """(errcode, appid) for an access_token: errcode 0 when it is valid."""
+    def token_error(
+        self,
+        token: str,
+        kinds: Iterable[str] = ("official", "authorizer"),
+        *,
+        unknown: int = 40001,
+    ) -> tuple[int, str]:
+        """(errcode, appid) for an access_token of one of `kinds`: errcode 0 when it is valid.
+        `unknown` is the code for an unknown or revoked one (WeCom says 40014)."""
         if not token:
             return 41001, ""
-        if not token.startswith(_TOKEN_PREFIX):
-            return 40014, ""
         record = self._tokens.get(token)
+        if not token.startswith(_TOKEN_PREFIX) or (record and record.kind not in kinds):
+            return 40014, ""
         if record is None or record.revoked:
-            return 40001, record.appid if record else ""
+            return unknown, record.appid if record else ""
         if record.expires_at <= self.clock():
             return 42001, record.appid
         return 0, record.appid
@@ -236,9 +296,16 @@ class Emulator:
             record = self._tokens[current]
         return {"access_token": current, "expires_in": int(record.expires_at - now)}
 
-    def get_ticket(self, appid: str, kind: str) -> Json:
-        if kind not in ("jsapi", "wx_card"):
-            return reply(40097)
+    def get_ticket(
+        self,
+        appid: str,
+        kind: str,
+        kinds: Iterable[str] = ("jsapi", "wx_card"),
+        invalid: int = 40097,
+    ) -> Json:
+        """The current ticket of `kind` (one of `kinds`; otherwise errcode `invalid`)."""
+        if kind not in kinds:
+            return reply(invalid)
         now = self.clock()
         ticket = self._tickets.get((appid, kind))
         if ticket is None or ticket.expires_at <= now:

@@ -20,6 +20,10 @@ class FaultKind(StrEnum):
     MALFORMED = "malformed"  # answer HTTP 200 with a body that is not JSON
     SHORT_REPLY = "short_reply"  # answer normally, but leave every `value`-th item_list entry out
     APPLY_THEN_DROP = "apply_then_drop"  # do what was asked, then lose the reply
+    APPLY_THEN_DELAY = "apply_then_delay"  # do what was asked, then answer `value` ms later
+    #: take `value` ms to do what was asked, and do it even if the caller has gone by then
+    #: (as WeChat does): a write that "lands late"
+    SLOW_APPLY = "slow_apply"
 
 
 @dataclass

@@ -1,18 +1,45 @@
-"""What the sandbox starts with: two accounts and invoices taken from the seed documents.
+"""What the sandbox starts with: two Official Accounts, a Weixin Work app, a third-party
+platform with two merchants, and invoices taken from the seed documents.
 
 The invoices cover what real traffic holds: Chinese text, a zero-priced and a negative line,
 optional fields absent, null and "", a fully digital invoice (20-digit number, no code and no
-check code), several invoices sharing one card_id, and invoices already locked elsewhere,
-written off and red-flushed.
+check code), several invoices sharing one card_id, invoices already locked elsewhere,
+written off and red-flushed, an expired card (WeChat's own sample), and fuel and
+electricity invoices with fractional quantities and unit prices with fractions of a fen, as
+JSON numbers and as strings.
 """
 
 from fapiao_gateway.domain.status import ReimburseStatus
+from fapiao_gateway.sandbox.component import SandboxComponent, SandboxMerchant
 from fapiao_gateway.sandbox.emulator import SandboxAccount, SandboxInvoice
+from fapiao_gateway.sandbox.work import SandboxWorkApp
 
 #: The sandbox's accounts. The secrets are public: they only open the sandbox.
 PRIMARY = SandboxAccount("wx5a6b7c8d9e0f1a2b", "sandbox-secret-primary", alias="sandbox")
 PARTNER = SandboxAccount("wx0f1e2d3c4b5a6978", "sandbox-secret-partner", alias="sandbox-partner")
 ACCOUNTS = (PRIMARY, PARTNER)
+
+#: A Weixin Work (WeCom) corp's reimbursement app.
+CORP_APP = SandboxWorkApp(
+    "ww5a6b7c8d9e0f1a2b", 1000002, "sandbox-secret-corp-app", alias="sandbox-corp"
+)
+WORK_APPS = (CORP_APP,)
+
+#: A reimbursement service provider's third-party platform and the merchants it acts for.
+MERCHANT = SandboxMerchant(
+    "wx3e4d5c6b7a8f9e0d", "refreshtoken@@@sandbox-merchant-initial", alias="sandbox-merchant"
+)
+MERCHANT_2 = SandboxMerchant(
+    "wx9d8c7b6a5f4e3d2c", "refreshtoken@@@sandbox-merchant-2-initial", alias="sandbox-merchant-2"
+)
+COMPONENT = SandboxComponent(
+    "wx7c6b5a4f3e2d1c0b",
+    "sandbox-component-secret",
+    "sandbox-push-token",
+    "SandboxEncodingAESKeyForThePushes0123456789",
+    merchants=(MERCHANT, MERCHANT_2),
+)
+COMPONENTS = (COMPONENT,)
 
 #: Holders (WeChat users) of the seeded invoices.
 ZHANG = "user-zhang-wei"
@@ -115,8 +142,8 @@ def invoices() -> list[SandboxInvoice]:
                 },
             },
         ),
-        # WeChat's getinvoiceinfo sample, with its " reimburse_status" key quirk and a
-        # top-level user_card_status the gateway ignores.
+        # WeChat's getinvoiceinfo sample, with its " reimburse_status" key quirk and its
+        # top-level user_card_status EXPIRE: ImportInvoices refuses it.
         SandboxInvoice(
             card_id="pjZ8Yt5crPbAouhFqFf6JFgZv4Lc",
             encrypt_code="fbdt/fWy1VitQwhbKtSjNeR3BJyfpeJXfZjjGsdCXiM=",
@@ -309,6 +336,68 @@ def invoices() -> list[SandboxInvoice]:
                     "billing_time": 1726000000,
                     "billing_no": "55120098",
                     "billing_code": "031001900311",
+                },
+            },
+        ),
+        # A fuel invoice (成品油): 35.27 litres at 650.5 fen a litre (a fraction of a fen), as
+        # JSON numbers; the line amount stays whole fen.
+        SandboxInvoice(
+            card_id="pFu3Lq7Pe2Tr0Ol5Ga9Sd4Zx6Cv1",
+            encrypt_code="ZnVlbC1pbnZvaWNlLWZyYWN0aW9uYWwtcXVhbnRpdHk=",
+            holder=ZHANG,
+            payload={
+                "begin_time": 1730390400,
+                "end_time": 2045923200,
+                "user_card_status": "NORMAL",
+                "type": "增值税电子普通发票（成品油）",
+                "payee": "中国石化销售股份有限公司上海石油分公司",
+                "user_info": {
+                    "fee": 25926,
+                    "title": "上海云栈信息科技有限公司",
+                    "billing_time": 1731300000,
+                    "billing_no": "24312000000234567890",
+                    "billing_code": "",
+                    "info": [
+                        {
+                            "name": "*汽油*92号车用汽油(VIB)",
+                            "num": 35.27,
+                            "unit": "升",
+                            "price": 650.5,
+                            "fee": 22943,
+                        },
+                    ],
+                    "fee_without_tax": 22943,
+                    "tax": 2983,
+                    "buyer_number": "91310115MA1K4QX65R",
+                    "seller_number": "91310000132208778K",
+                },
+            },
+        ),
+        # An electricity invoice whose issuer sends quantity and price as strings.
+        SandboxInvoice(
+            card_id="pEl8Wa2Tt5Kw9Hh1Ss3Dd7Ff0Gg4",
+            encrypt_code="ZWxlY3RyaWNpdHktaW52b2ljZS1zdHJpbmctbnVtYmVycw==",
+            holder=ZHANG,
+            payload={
+                "type": "增值税电子普通发票",
+                "payee": "国网上海市电力公司",
+                "user_info": {
+                    "fee": 9169,
+                    "title": "上海云栈信息科技有限公司",
+                    "billing_time": 1731400000,
+                    "billing_no": "24312000000345678901",
+                    "billing_code": "",
+                    "info": [
+                        {
+                            "name": "*供电*电费",
+                            "num": "152.5",
+                            "unit": "千瓦时",
+                            "price": "53.2035",
+                            "fee": "8114",
+                        },
+                    ],
+                    "fee_without_tax": 8114,
+                    "tax": 1055,
                 },
             },
         ),

@@ -1,15 +1,16 @@
-"""The one way to an Account: through the caller's permissions (AIP-193: checked first).
+"""The one way to an account: through the caller's permissions (AIP-193: checked first).
 
-Use cases never look accounts up themselves; they receive the Account this policy handed out
-for the caller in the RequestContext, so a caller cannot reach another tenant's account.
+Use cases never look accounts up themselves; they act for the account this policy handed
+out for the caller, so a caller cannot reach another tenant's account.
 """
 
 import logging
 
+from fapiao_gateway.domain.accounts import WeChatAccount
 from fapiao_gateway.domain.callers import Operation
 from fapiao_gateway.domain.context import RequestContext
 from fapiao_gateway.domain.errors import FieldViolation, PermissionDenied, invalid_fields
-from fapiao_gateway.wechat.accounts import Account, AccountRegistry
+from fapiao_gateway.services.ports import AccountDirectory
 
 log = logging.getLogger("fapiao_gateway.access")
 
@@ -17,10 +18,12 @@ log = logging.getLogger("fapiao_gateway.access")
 class AccessPolicy:
     """Decides whether the caller may do `operation` for the named account."""
 
-    def __init__(self, accounts: AccountRegistry) -> None:
+    def __init__(self, accounts: AccountDirectory) -> None:
         self._accounts = accounts
 
-    def authorize(self, ctx: RequestContext, account_name: str, *operations: Operation) -> Account:
+    def authorize(
+        self, ctx: RequestContext, account_name: str, *operations: Operation
+    ) -> WeChatAccount:
         """The account, if the caller may use it for every operation; PERMISSION_DENIED otherwise.
 
         An account the caller may not use is refused the same way whether or not it exists.
@@ -30,7 +33,7 @@ class AccessPolicy:
         if not account_name.strip():
             raise invalid_fields([FieldViolation("account", "Required; must not be empty.")])
         account = self._accounts.find(account_name)
-        names = (account_name,) if account is None else (account_name, account.appid, account.alias)
+        names = (account_name,) if account is None else (account_name, *account.names)
         caller = ctx.caller
         refused = [op.value for op in operations if not caller.may(op)]
         if refused or not caller.may_use(*names):
@@ -44,7 +47,8 @@ class AccessPolicy:
             raise PermissionDenied(
                 f"Caller {caller.name!r} may not {what} for account {account_name!r}.",
                 reason="PERMISSION_DENIED",
-                metadata={"caller": caller.name, "operation": what, "account": account_name},
+                account=account_name,
+                metadata={"caller": caller.name, "operation": what},
             )
         if account is None:
             raise invalid_fields(

@@ -7,33 +7,49 @@ the PC page then finds them with SearchInvoices(biz_code).
 """
 
 import io
-from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from datetime import UTC, datetime
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 import segno
 
+from fapiao_gateway.domain.commands import OpenImportSession
 from fapiao_gateway.domain.context import RequestContext
 from fapiao_gateway.domain.errors import (
     FailedPrecondition,
     FieldViolation,
+    GatewayError,
     PreconditionViolation,
     invalid_fields,
 )
 from fapiao_gateway.domain.import_sessions import ImportSession
-from fapiao_gateway.ledger.import_sessions import ImportSessions
-from fapiao_gateway.services.imports import new_biz_code
-from fapiao_gateway.wechat.accounts import Account
+from fapiao_gateway.domain.imports import new_biz_code
+from fapiao_gateway.domain.intents import Intent, IntentKind, IntentState, Reservation, Settlement
+from fapiao_gateway.domain.status_changes import AuditEntry, AuditOutcome
+from fapiao_gateway.services.auditing import audit_entry
+from fapiao_gateway.services.ports import IntentLog
+from fapiao_gateway.services.reservations import IntentPolicy, Reservations
 
 #: The quiet zone around the code, in modules (the QR standard asks for four).
 _BORDER = 4
 
 
+#: The query parameters the gateway sets on the import page URL (replacing the page's own).
+_OURS = ("bizCode", "appid")
+
+
 def page_url_for(page_url: str, biz_code: str, appid: str) -> str:
-    """The import page URL with bizCode and appid added to whatever query it has."""
+    """The import page URL with bizCode and appid added to whatever query it has.
+
+    The page's own query is kept byte for byte (blank values such as `lang=`, bare keys such
+    as `kiosk`, its encoding and order): it is split on "&" and re-joined, never decoded and
+    encoded again, which would drop blank values (parse_qsl) or turn `kiosk` into `kiosk=`
+    (urlencode). Only parameters named bizCode or appid are replaced.
+    """
     parts = urlsplit(page_url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("bizCode", "appid")]
-    query += [("bizCode", biz_code), ("appid", appid)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    own = parts.query.split("&") if parts.query else []
+    kept = [p for p in own if unquote_plus(p.split("=", 1)[0]) not in _OURS]
+    kept.append(urlencode([("bizCode", biz_code), ("appid", appid)]))
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 def render_png(text: str, size_px: int) -> bytes:
@@ -54,21 +70,19 @@ def render_png(text: str, size_px: int) -> bytes:
 
 
 class ImportQrIssuer:
-    """Opens an import session and draws its QR code."""
+    """Opens an import session and draws its QR code (AIP-155 through the intent log: a
+    replay returns the first session, drawn again)."""
 
-    def __init__(self, sessions: ImportSessions, *, page_url: str) -> None:
-        self._sessions = sessions
+    def __init__(
+        self, log: IntentLog, reservations: Reservations, policy: IntentPolicy, *, page_url: str
+    ) -> None:
+        self._log = log
+        self._reservations = reservations
+        self._owner = policy.owner
         self._page_url = page_url
 
     async def issue(
-        self,
-        ctx: RequestContext,
-        account: Account,
-        *,
-        biz_code: str,  # "" generates one
-        size_px: int,
-        valid_for: timedelta,
-        request_id: str,
+        self, ctx: RequestContext, command: OpenImportSession
     ) -> tuple[bytes, ImportSession]:
         if not self._page_url:
             raise FailedPrecondition(
@@ -82,15 +96,45 @@ class ImportQrIssuer:
                     )
                 ],
             )
-        chosen = biz_code or new_biz_code()
-        session = ImportSession(
-            account=account.appid,
-            biz_code=chosen,
-            issued_by=ctx.caller.name,
-            url=page_url_for(self._page_url, chosen, account.appid),
-            expire_time=datetime.now(UTC) + valid_for,
-        )
-        session = await self._sessions.open(
-            session, request_id=request_id, explicit_biz_code=biz_code != ""
-        )
-        return render_png(session.url, size_px), session
+        async with self._reservations.reserved(ctx, IntentKind.IMPORT_SESSION, command) as begun:
+            if begun.state is Reservation.REPLAY:
+                assert isinstance(begun.outcome, ImportSession)
+                return render_png(begun.outcome.url, command.size_px), begun.outcome
+            assert begun.intent is not None
+            chosen = command.biz_code or new_biz_code()
+            session = ImportSession(
+                account=command.appid,
+                biz_code=chosen,
+                issued_by=ctx.caller.name,
+                url=page_url_for(self._page_url, chosen, command.appid),
+                expire_time=datetime.now(UTC) + command.valid_for,
+            )
+            try:
+                png = render_png(session.url, command.size_px)
+            except GatewayError as refused:
+                await self._log.settle(
+                    begun.intent,
+                    Settlement(IntentState.FAILED, error=refused.reason),
+                    owner=self._owner,
+                    audit=[session_audit(begun.intent, session, refused.reason)],
+                )
+                raise
+            await self._log.settle_session(
+                begun.intent,
+                session,
+                owner=self._owner,
+                audit=[session_audit(begun.intent, session, AuditOutcome.OK)],
+            )
+            return png, session
+
+
+def session_audit(intent: Intent, session: ImportSession, outcome: str) -> AuditEntry:
+    """The audit entry of an import session opened (or refused): its bizCode, URL, expiry."""
+    return audit_entry(
+        intent,
+        to=None,
+        outcome=outcome,
+        invoices=(),
+        biz_code=session.biz_code,
+        detail=(("url", session.url), ("expire_time", session.expire_time.isoformat())),
+    )

@@ -1,13 +1,14 @@
-"""Reading invoices from WeChat for an account the caller may use; the ledger follows reads."""
+"""Reading invoices from WeChat for an account the caller may use; the ledger follows reads
+in the background (services/read_follower.py), so a read costs no ledger round trip."""
 
 from collections.abc import Sequence
 
 from fapiao_gateway.domain.context import RequestContext
-from fapiao_gateway.domain.errors import GatewayError
 from fapiao_gateway.domain.invoice import Invoice, InvoiceRef, LookupFailure
-from fapiao_gateway.ledger.store import Ledger
-from fapiao_gateway.wechat.accounts import Account
-from fapiao_gateway.wechat.client import WeChatInvoices
+from fapiao_gateway.domain.status_changes import Witness, observations
+from fapiao_gateway.services.ports import InvoiceSource
+from fapiao_gateway.services.read_follower import ReadFollower
+from fapiao_gateway.services.reading import check_budget
 
 #: Reported for an invoice WeChat left out of an errcode-0 batch reply.
 NOT_RETURNED = LookupFailure(
@@ -20,30 +21,31 @@ NOT_RETURNED = LookupFailure(
 class InvoiceReader:
     """GetInvoice and GetInvoices."""
 
-    def __init__(self, wechat: WeChatInvoices, ledger: Ledger) -> None:
-        self._wechat = wechat
-        self._ledger = ledger
+    def __init__(
+        self, source: InvoiceSource, follower: ReadFollower, *, upstream_budget: int = 50
+    ) -> None:
+        self._source = source
+        self._follower = follower
+        self._upstream_budget = upstream_budget
 
-    async def get_invoice(self, ctx: RequestContext, account: Account, ref: InvoiceRef) -> Invoice:
-        try:
-            invoice = await self._wechat.get_invoice(account, ref, ctx.deadline)
-        except GatewayError as error:
-            raise error.with_metadata(
-                account=account.appid, card_id=ref.card_id, encrypt_code=ref.encrypt_code
-            ) from None
-        await self._ledger.follow(account.appid, {ref: invoice.reimburse_status})
-        return invoice
+    async def get_invoice(self, ctx: RequestContext, appid: str, ref: InvoiceRef) -> Invoice:
+        fetched = await self._source.fetch(appid, ref, ctx.deadline)
+        self._follower.observe(
+            appid, observations({ref: fetched}), Witness(ctx.caller.name, "GetInvoice")
+        )
+        return fetched.invoice
 
     async def get_invoices(
-        self, ctx: RequestContext, account: Account, refs: Sequence[InvoiceRef]
+        self, ctx: RequestContext, appid: str, refs: Sequence[InvoiceRef]
     ) -> list[Invoice | LookupFailure]:
         """One result per ref, in order: the invoice, or why it is missing. A batch that
         failed is reported on each of its refs; only when every batch failed does the call."""
-        fetched, failed = await self._wechat.fetch_batches(account, refs, ctx.deadline)
+        check_budget(self._source, refs, self._upstream_budget)
+        fetched, failed = await self._source.fetch_batches(appid, refs, ctx.deadline)
         if failed and not fetched and len(failed) == len(refs):
-            raise next(iter(failed.values())).with_metadata(account=account.appid)
-        await self._ledger.follow(
-            account.appid, {ref: f.invoice.reimburse_status for ref, f in fetched.items()}
+            raise next(iter(failed.values()))
+        self._follower.observe(
+            appid, observations(fetched), Witness(ctx.caller.name, "GetInvoices")
         )
         results: list[Invoice | LookupFailure] = []
         for ref in refs:
@@ -51,8 +53,9 @@ class InvoiceReader:
                 results.append(fetched[ref].invoice)
             elif ref in failed:
                 error = failed[ref]
-                errcode = error.metadata.get("wechat_errcode", "0")
-                results.append(LookupFailure(error.reason, error.message, int(errcode)))
+                results.append(
+                    LookupFailure(error.reason, error.message, error.wechat_errcode or 0)
+                )
             else:
                 results.append(NOT_RETURNED)
         return results

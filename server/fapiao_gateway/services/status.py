@@ -1,202 +1,225 @@
 """UpdateStatus and UpdateStatusBatch: lock, unlock and write off, safely.
 
-- A request_id (AIP-155) makes a change happen at most once: a replay returns the first
-  outcome without calling WeChat; a concurrent duplicate waits for the first; an attempt
-  whose outcome is unknown (the reply was lost) is resolved on retry by reading WeChat
-  first, and written again only if it had not been applied.
+- Reserved first (services/reservations.py, AIP-155): a replay returns the first outcome
+  without calling WeChat; a duplicate waits; an earlier attempt whose answer was lost is
+  settled by reading WeChat before anything else.
 - The ledger's last known status is checked before WeChat is called; a refusal is confirmed
   by reading WeChat first (the ledger may be stale), and the ledger follows what it reads.
-- Batches are atomic as WeChat's updatestatusbatch is, so they are never split.
-- Every attempt is audited, failures included.
+- The intent is armed (its invoices claimed) before the write: no other request of the
+  gateway changes them until it is settled. Then one write: batches are atomic at WeChat,
+  so they are never split.
+- Settled in one transaction with the ledger rows and the audit entry; a write whose answer
+  was lost is given up to recovery (services/resolution.py), which settles it by reading.
+  Every attempt is audited, failures included.
 """
 
 import asyncio
 import contextlib
-import hashlib
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from fapiao_gateway.domain.commands import ChangeStatus
 from fapiao_gateway.domain.context import Deadline, RequestContext
 from fapiao_gateway.domain.errors import (
-    DeadlineExceeded,
     FailedPrecondition,
     GatewayError,
     PreconditionViolation,
+    invoice_subject,
+)
+from fapiao_gateway.domain.intents import (
+    IntendedWrite,
+    Intent,
+    IntentKind,
+    IntentState,
+    Plan,
+    Reservation,
+    Settlement,
 )
 from fapiao_gateway.domain.invoice import InvoiceRef
-from fapiao_gateway.domain.status import ReimburseStatus, transition_allowed
-from fapiao_gateway.domain.status_changes import AuditEntry, KnownInvoice, StatusChange
-from fapiao_gateway.ledger.status_changes import Claim, Claimed, StatusChangeStore
-from fapiao_gateway.ledger.store import Ledger
-from fapiao_gateway.wechat.accounts import Account
-from fapiao_gateway.wechat.client import WeChatInvoices
+from fapiao_gateway.domain.status import ReimburseStatus
+from fapiao_gateway.domain.status_changes import (
+    AuditEntry,
+    AuditOutcome,
+    KnownInvoice,
+    StatusChange,
+    Witness,
+    observations,
+    why_not,
+)
+from fapiao_gateway.services.auditing import audit_entry, planned
+from fapiao_gateway.services.ports import (
+    AuditLog,
+    IntentLog,
+    InvoiceLedger,
+    InvoiceSource,
+    StatusWriter,
+)
+from fapiao_gateway.services.reading import fetch_all
+from fapiao_gateway.services.reservations import IntentPolicy, Reservations
 
-#: How long a claimed request id is held before another process may take it over.
-_LEASE_SECONDS = 60.0
-_POLL_SECONDS = 0.05
+#: Time to re-read invoices after WeChat refused a change, so the ledger shows the truth.
 _SYNC_SECONDS = 10.0
 
 
-def _fingerprint(
-    rpc: str, account: str, target: ReimburseStatus, openid: str, refs: Sequence[InvoiceRef]
-) -> str:
-    canonical = json.dumps(
-        [rpc, account, target.value, openid, [[r.card_id, r.encrypt_code] for r in refs]]
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _violation(
-    ref: InvoiceRef, current: KnownInvoice, target: ReimburseStatus, openid: str
-) -> PreconditionViolation | None:
-    """Why the ledger says this change cannot work, or None."""
-    subject = f"{ref.card_id}/{ref.encrypt_code}"
-    if openid and current.openid and current.openid != openid:
-        return PreconditionViolation(
-            "INVOICE_OWNER_MISMATCH", subject, "the invoice does not belong to the given openid"
+def refuse_unimported(appid: str, unknown: Sequence[InvoiceRef]) -> None:
+    """A lock belongs to a report: an invoice must be imported (under its bizCode) before it
+    is locked, or it would be locked at WeChat with no owner in the ledger."""
+    if unknown:
+        raise FailedPrecondition(
+            f"{len(unknown)} invoice(s) are not imported: import them under their report "
+            "(ImportInvoices, optionally with lock) before locking.",
+            reason="INVOICE_NOT_IMPORTED",
+            account=appid,
+            ref=unknown[0],
+            precondition_violations=[
+                PreconditionViolation(
+                    "INVOICE_NOT_IMPORTED",
+                    invoice_subject(ref),
+                    "import it under its bizCode first",
+                )
+                for ref in unknown
+            ],
         )
-    if transition_allowed(current.status, target):
-        return None
-    if current.status is ReimburseStatus.INIT and target is ReimburseStatus.CLOSURE:
-        return PreconditionViolation(
-            "INVOICE_NOT_LOCKED", subject, "the invoice must be locked before it is written off"
-        )
-    return PreconditionViolation(
-        "INVOICE_STATUS_CONFLICT",
-        subject,
-        f"cannot go from {current.status.value} to {target.value}",
-    )
 
 
 class StatusUpdater:
     """The status-change use cases."""
 
-    def __init__(self, wechat: WeChatInvoices, ledger: Ledger, store: StatusChangeStore) -> None:
-        self._wechat = wechat
-        self._ledger = ledger
-        self._store = store
-
-    async def update(
+    def __init__(
         self,
-        ctx: RequestContext,
-        account: Account,
-        *,
-        rpc: str,
-        request_id: str,
-        refs: Sequence[InvoiceRef],
-        target: ReimburseStatus,
-        openid: str = "",
+        source: InvoiceSource,
+        writer: StatusWriter,
+        ledger: InvoiceLedger,
+        log: IntentLog,
+        audit: AuditLog,
+        reservations: Reservations,
+        policy: IntentPolicy,
+    ) -> None:
+        self._source = source
+        self._writer = writer
+        self._ledger = ledger
+        self._log = log
+        self._audit = audit
+        self._reservations = reservations
+        self._owner = policy.owner
+        self._lease_us = policy.lease_us
+
+    async def change(self, ctx: RequestContext, command: ChangeStatus) -> list[StatusChange]:
+        """Moves the command's invoices to its target (one, or a batch of one openid's)."""
+        hint = Plan(
+            command.target, tuple(IntendedWrite(r, None) for r in command.refs), command.openid
+        )
+        async with self._reservations.reserved(
+            ctx, IntentKind.STATUS_CHANGE, command, plan_hint=hint
+        ) as begun:
+            if begun.state is Reservation.REPLAY:
+                assert isinstance(begun.outcome, tuple)
+                await self._audit.record(self._replayed(ctx, command))
+                return list(begun.outcome)
+            assert begun.intent is not None
+            return await self._change(ctx, command, begun.intent, hint)
+
+    async def _change(
+        self, ctx: RequestContext, command: ChangeStatus, intent: Intent, hint: Plan
     ) -> list[StatusChange]:
-        """Moves `refs` to `target` (one invoice, or a batch of one openid's invoices)."""
-        known = await self._ledger.known(account.appid, refs)
-
-        def entry(outcome: str, errcode: int | None = None) -> AuditEntry:
-            return AuditEntry(
-                account=account.appid,
-                caller=ctx.caller.name,
-                request_id=request_id,
-                rpc=rpc,
-                invoices=tuple((ref, known[ref].status if ref in known else None) for ref in refs),
-                to_status=target,
-                outcome=outcome,
-                wechat_errcode=errcode,
-            )
-
-        resolving = False
-        if request_id:
-            claimed = await self._claim(
-                ctx,
-                account,
-                rpc,
-                request_id,
-                _fingerprint(rpc, account.appid, target, openid, refs),
-            )
-            if claimed.state is Claim.DONE:
-                await self._store.record(entry("REPLAYED"))
-                return list(claimed.outcome)
-            resolving = claimed.state is Claim.UNKNOWN
         try:
-            if resolving:
-                current = await self._current(account, refs, ctx.deadline)
-                if all(current[ref].status is target for ref in refs):
-                    changes = self._changes(refs, known, target)
-                    await self._store.commit_success(
-                        changes=changes, entry=entry("RESOLVED"), request_id=request_id
-                    )
-                    return changes
-            await self._check(account, refs, target, openid, known, ctx.deadline)
-            if openid:
-                await self._wechat.update_status_batch(account, openid, refs, target, ctx.deadline)
-            else:
-                await self._wechat.update_status(account, refs[0], target, ctx.deadline)
-        except GatewayError as error:
-            errcode = error.metadata.get("wechat_errcode")
-            await self._store.record_failure(
-                entry(
-                    "OUTCOME_UNKNOWN" if error.maybe_applied else error.reason,
-                    int(errcode) if errcode else None,
+            known = await self._ledger.known(command.appid, command.refs)
+            await self._check(command, known, ctx.deadline, _witness(ctx, command))
+            plan = Plan(
+                command.target,
+                tuple(
+                    IntendedWrite(r, known[r].status if r in known else None) for r in command.refs
                 ),
-                request_id=request_id,
-                unknown=error.maybe_applied,
+                command.openid,
             )
-            if errcode and not error.maybe_applied:
-                await self._follow_quietly(account, refs)
+            intent = await self._log.arm(intent, plan, owner=self._owner, lease_us=self._lease_us)
+        except GatewayError as refused:
+            await self._fail(intent, hint, refused)
+            raise
+        try:
+            if command.openid:
+                await self._writer.set_statuses(
+                    command.appid, command.openid, command.refs, command.target, ctx.deadline
+                )
+            else:
+                await self._writer.set_status(
+                    command.appid, command.refs[0], command.target, ctx.deadline
+                )
+        except GatewayError as failed:
+            if failed.maybe_applied:
+                await self._unknown(intent, plan, failed)
+            else:
+                await self._fail(intent, plan, failed)
+                await self._follow_quietly(command.appid, command.refs, _witness(ctx, command))
             raise
         except BaseException:
-            # Cancelled or broken mid-call: the write may have gone out.
-            await asyncio.shield(
-                self._store.record_failure(
-                    entry("OUTCOME_UNKNOWN"), request_id=request_id, unknown=True
-                )
-            )
+            # Cancelled mid-call: the write may have gone out; recovery settles it.
+            await asyncio.shield(self._log.release(intent, owner=self._owner, just_sent=True))
             raise
-        changes = self._changes(refs, known, target)
-        await self._store.commit_success(changes=changes, entry=entry("OK"), request_id=request_id)
+        now = datetime.now(UTC)
+        changes = [StatusChange(w.ref, w.before, command.target, now) for w in plan.writes]
+        await self._log.settle(
+            intent,
+            Settlement(IntentState.DONE, tuple(changes)),
+            owner=self._owner,
+            statuses=dict.fromkeys(command.refs, command.target),
+            audit=[
+                audit_entry(
+                    intent, to=command.target, outcome=AuditOutcome.OK, invoices=planned(plan)
+                )
+            ],
+        )
         return changes
 
-    @staticmethod
-    def _changes(
-        refs: Sequence[InvoiceRef], known: dict[InvoiceRef, KnownInvoice], target: ReimburseStatus
-    ) -> list[StatusChange]:
-        now = datetime.now(UTC)
-        return [
-            StatusChange(ref, known[ref].status if ref in known else None, target, now)
-            for ref in refs
-        ]
-
-    async def _claim(
-        self, ctx: RequestContext, account: Account, rpc: str, request_id: str, fingerprint: str
-    ) -> Claimed:
-        """Claims the request id, waiting while a duplicate of this call is running."""
-        while True:
-            claimed = await self._store.claim(
-                account=account.appid,
-                request_id=request_id,
-                caller=ctx.caller.name,
-                rpc=rpc,
-                fingerprint=fingerprint,
-                lease_us=int(_LEASE_SECONDS * 1_000_000),
-            )
-            if claimed.state is not Claim.BUSY:
-                return claimed
-            left = ctx.deadline.remaining()
-            if left is not None and left <= _POLL_SECONDS:
-                raise DeadlineExceeded(
-                    "A call with the same request_id is still running; retry it later.",
-                    reason="REQUEST_IN_PROGRESS",
-                    metadata={"account": account.appid, "request_id": request_id},
+    async def _fail(self, intent: Intent, plan: Plan, error: GatewayError) -> None:
+        """Settles an attempt that certainly changed nothing: a retry runs it again."""
+        await self._log.settle(
+            intent,
+            Settlement(IntentState.FAILED, error=error.reason),
+            owner=self._owner,
+            audit=[
+                audit_entry(
+                    intent,
+                    to=plan.target,
+                    outcome=error.reason,
+                    invoices=planned(plan),
+                    wechat_errcode=error.wechat_errcode,
                 )
-            await asyncio.sleep(_POLL_SECONDS)
+            ],
+        )
+
+    async def _unknown(self, intent: Intent, plan: Plan, error: GatewayError) -> None:
+        """The write's answer was lost: audited as such, and given up to recovery (or to a
+        retry with the same request_id), which settles it by reading WeChat."""
+        await self._audit.record(
+            audit_entry(
+                intent,
+                to=plan.target,
+                outcome=AuditOutcome.OUTCOME_UNKNOWN,
+                invoices=planned(plan),
+                wechat_errcode=error.wechat_errcode,
+            )
+        )
+        await self._log.release(intent, owner=self._owner, just_sent=True)
+
+    @staticmethod
+    def _replayed(ctx: RequestContext, command: ChangeStatus) -> AuditEntry:
+        return AuditEntry(
+            account=command.appid,
+            caller=ctx.caller.name,
+            request_id=command.request_id,
+            rpc=command.rpc,
+            invoices=tuple((ref, None) for ref in command.refs),
+            to_status=command.target,
+            outcome=AuditOutcome.REPLAYED,
+        )
 
     async def _current(
-        self, account: Account, refs: Sequence[InvoiceRef], deadline: Deadline
+        self, appid: str, refs: Sequence[InvoiceRef], deadline: Deadline, witness: Witness
     ) -> dict[InvoiceRef, KnownInvoice]:
         """What WeChat says now (a read: always safe); the ledger follows it."""
-        fetched = await self._wechat.fetch_all(account, refs, deadline)
-        await self._ledger.follow(
-            account.appid, {ref: f.invoice.reimburse_status for ref, f in fetched.items()}
-        )
+        fetched = await fetch_all(self._source, appid, refs, deadline)
+        await self._ledger.follow(appid, observations(fetched), witness=witness)
         return {
             ref: KnownInvoice(f.invoice.reimburse_status, f.invoice.openid)
             for ref, f in fetched.items()
@@ -204,35 +227,38 @@ class StatusUpdater:
 
     async def _check(
         self,
-        account: Account,
-        refs: Sequence[InvoiceRef],
-        target: ReimburseStatus,
-        openid: str,
+        command: ChangeStatus,
         known: dict[InvoiceRef, KnownInvoice],
         deadline: Deadline,
+        witness: Witness,
     ) -> None:
-        """Refuses a change the ledger says cannot work, after WeChat confirms it."""
-        doubtful = [
-            ref for ref in refs if ref in known and _violation(ref, known[ref], target, openid)
-        ]
+        """Refuses a lock of an invoice no report holds, and a change the ledger says cannot
+        work (after WeChat confirms it)."""
+        target, openid = command.target, command.openid
+        if target is ReimburseStatus.LOCK:
+            refuse_unimported(command.appid, [r for r in command.refs if r not in known])
+        doubtful = [r for r in command.refs if r in known and why_not(r, known[r], target, openid)]
         if not doubtful:
             return
-        current = await self._current(account, doubtful, deadline)
-        violations = [v for ref in doubtful if (v := _violation(ref, current[ref], target, openid))]
+        current = await self._current(command.appid, doubtful, deadline, witness)
+        violations = [v for r in doubtful if (v := why_not(r, current[r], target, openid))]
         if violations:
-            first = doubtful[0]
             raise FailedPrecondition(
                 f"{len(violations)} invoice(s) cannot move to {target.value}.",
                 reason=violations[0].type,
-                metadata={
-                    "account": account.appid,
-                    "card_id": first.card_id,
-                    "encrypt_code": first.encrypt_code,
-                },
+                account=command.appid,
+                ref=doubtful[0],
                 precondition_violations=violations,
             )
 
-    async def _follow_quietly(self, account: Account, refs: Sequence[InvoiceRef]) -> None:
+    async def _follow_quietly(
+        self, appid: str, refs: Sequence[InvoiceRef], witness: Witness
+    ) -> None:
         """After WeChat refused a change, re-read so the ledger shows the truth (best effort)."""
         with contextlib.suppress(GatewayError):
-            await self._current(account, refs, Deadline.after(_SYNC_SECONDS))
+            await self._current(appid, refs, Deadline.after(_SYNC_SECONDS), witness)
+
+
+def _witness(ctx: RequestContext, command: ChangeStatus) -> Witness:
+    """A status change's own reads, for the drifts they find."""
+    return Witness(ctx.caller.name, command.rpc, request_id=command.request_id)

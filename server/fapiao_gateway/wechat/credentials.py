@@ -8,14 +8,27 @@ The rules that public SDKs get wrong, kept here for both tokens and tickets:
   SET NX PX, released only by its holder, and a second look at the store after taking it.
 - A credential WeChat refused is expired only if it is still the stored one
   (compare-and-expire), so a stale refusal cannot throw away a fresh credential.
+- A shared store that stops answering (StoreUnavailable) does not fail calls: the cache works
+  from its own process (single flight per process, no cross-process lock) and says so in
+  the log, until the store answers again.
 """
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+log = logging.getLogger("fapiao_gateway.credentials")
+
+#: How often a store outage is logged again while it lasts.
+_OUTAGE_LOG_SECONDS = 30.0
+
+
+class StoreUnavailable(Exception):
+    """The shared credential store (Redis) did not answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +43,8 @@ class Credential:
 
 
 class CredentialStore(Protocol):
-    """Where credentials live between fetches; shared by processes when it is Redis."""
+    """Where credentials live between fetches; shared by processes when it is Redis. Any
+    method may raise StoreUnavailable."""
 
     async def load(self, key: str) -> Credential | None: ...
 
@@ -82,6 +96,7 @@ class CredentialCache:
         self._clock = clock
         self._local: dict[str, Credential] = {}
         self._flights: dict[str, asyncio.Future[Credential]] = {}
+        self._outage_logged_at = -_OUTAGE_LOG_SECONDS
 
     async def get(
         self,
@@ -110,21 +125,38 @@ class CredentialCache:
         local = self._local.get(key)
         if local is not None and local.value == value:
             del self._local[key]
-        await self._store.expire_if(key, value)
+        try:
+            await self._store.expire_if(key, value)
+        except StoreUnavailable as outage:
+            self._degraded(outage)
 
     async def _load_or_fetch(
         self, key: str, fetch: Callable[[], Awaitable[Credential]]
     ) -> Credential:
-        credential = await self._usable_in_store(key)
-        if credential is None:
-            async with self._store.fetch_lock(key):
-                # Another process may have fetched while we waited for the lock.
-                credential = await self._usable_in_store(key)
-                if credential is None:
-                    credential = await fetch()
-                    await self._store.save(key, credential)
+        fetched: Credential | None = None
+        try:
+            credential = await self._usable_in_store(key)
+            if credential is None:
+                async with self._store.fetch_lock(key):
+                    # Another process may have fetched while we waited for the lock.
+                    credential = await self._usable_in_store(key)
+                    if credential is None:
+                        credential = fetched = await fetch()
+                        await self._store.save(key, credential)
+        except StoreUnavailable as outage:
+            self._degraded(outage)
+            credential = fetched or await fetch()
         self._local[key] = credential
         return credential
+
+    def _degraded(self, outage: StoreUnavailable) -> None:
+        now = time.monotonic()
+        if now - self._outage_logged_at >= _OUTAGE_LOG_SECONDS:
+            self._outage_logged_at = now
+            log.warning(
+                "credential store unavailable (%s): fetching per process until it answers",
+                outage,
+            )
 
     async def _usable_in_store(self, key: str) -> Credential | None:
         credential = await self._store.load(key)

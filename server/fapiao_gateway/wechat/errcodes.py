@@ -1,21 +1,41 @@
 """WeChat's errcodes, what each means for the gateway's caller, and which ones may be retried.
 
-Every code on the upstream page is here (docs: ../shared/design/wechat-upstream.md), plus the
-credential and card codes WeChat returns around them. A code that is not in the table becomes
-INTERNAL (WECHAT_UNEXPECTED_ERRCODE) and is never retried: the safe default, because an
-unknown code may well mean the call did something.
+Where the rows come from:
+- every code of seed 001 §9 (the invoice reimbursement API's own table: 72015-72044, 40078)
+  and of ../shared/design/wechat-upstream.md (tokens, quota, whitelist, card codes);
+- WeChat's global return codes as public SDKs tabulate them: wechatpy's
+  `wechatpy/constants.py` WeChatErrorCode (commit 5b8502e, 2025-02), which mirrors WeChat's
+  "Global Return Code" page: -1000, 40003, 40035, 41002, 41004, 41009, 43001-43003, 44002,
+  47003, 48004, 50002, 61003, 61007. Codes of other API families (menus, media, messages)
+  are left out: the gateway never calls those APIs.
+
+An errcode no row knows is reported as WeChat's, not as the gateway's: UNKNOWN (gRPC's code
+for "an error from another system whose error space is not known here"), reason
+WECHAT_UNRECOGNIZED_ERRCODE, the errcode and errmsg in ErrorInfo, logged at WARNING so the
+table can grow; never retried, because an unknown code may mean the call did something.
+INTERNAL stays reserved for the gateway's own bugs (a request WeChat calls malformed: 40002,
+41001, 43001, 43002, 44002, 47001).
 
 Decisions the architecture page left open:
-- The gateway's own WeChat credentials or permissions broken (40001 after one refresh,
-  40013, 40125, 40164, 61004, 48001, 72015, ...) is FAILED_PRECONDITION with a
-  PreconditionFailure naming the account: the system is not in a state the call needs, and
-  retrying will not help until an operator fixes the account. Never UNAUTHENTICATED, which
-  would blame the caller; not INTERNAL, which we keep for bugs.
+- The gateway's own WeChat account broken or lacking a permission (40001 after one refresh,
+  40013, 40125, 40164, 61004, 48001, 72015, 40078, 72028-72030, ...) is FAILED_PRECONDITION
+  with one PreconditionViolation of type WECHAT_ACCOUNT whose subject is
+  "wechat-account:<appid>" and whose description says what to fix there, the same for every
+  such code and every RPC: the system is not in a state the call needs, and retrying will not
+  help until an operator fixes the account. Never UNAUTHENTICATED, which would blame the
+  caller; not INTERNAL, which we keep for bugs.
+- 40078 is an account problem (seed 001 §9): the account lacks the Cards & Offers (卡券)
+  permission, or, in WeChat's sandbox, the user is not on the test list; not an invoice state.
+- Codes of the issuer's side (72035 invoicing rejected, 72042 duplicate code and number,
+  72043 malformed code or number, 72044 title QR code expired) reach a reimburser only when
+  WeChat holds the invoice in that state: FAILED_PRECONDITION naming the invoice; the
+  caller cannot fix them by changing its request, so never INVALID_ARGUMENT.
 - 72037 (not this openid's invoice) is FAILED_PRECONDITION (type INVOICE_OWNER): the request
   names a user the invoice does not belong to. PERMISSION_DENIED stays reserved for what the
   gateway's own caller may do.
 """
 
+import logging
 from dataclasses import dataclass
 from enum import Enum
 
@@ -30,9 +50,14 @@ from fapiao_gateway.domain.errors import (
     QuotaViolation,
     ResourceExhausted,
     Unavailable,
+    UnknownError,
+    account_subject,
     invoice_resource,
+    invoice_subject,
 )
 from fapiao_gateway.domain.invoice import InvoiceRef
+
+log = logging.getLogger("fapiao_gateway.wechat")
 
 
 class Retry(Enum):
@@ -57,6 +82,7 @@ class Effect(Enum):
     BAD_ARGUMENT = "bad_argument"  # INVALID_ARGUMENT + BadRequest
     TOKEN = "token"  # access token refused: refresh once, then ACCOUNT
     INTERNAL = "internal"  # the gateway sent something it should not have
+    UNRECOGNIZED = "unrecognized"  # a code no row knows: UNKNOWN, WeChat's own failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,52 +96,169 @@ class Errcode:
     retry: Retry = Retry.NEVER
     retry_after: float | None = None
     field: str = ""
+    #: For ACCOUNT rows: what an operator must fix on the account.
+    remedy: str = ""
 
 
 _ROWS = (
     Errcode(-1, "WECHAT_BUSY", "WeChat is busy; try again later", Effect.BUSY, Retry.READS, 1.0),
     Errcode(
+        -1000, "WECHAT_BUSY", "WeChat system error; try again later", Effect.BUSY, Retry.READS, 1.0
+    ),
+    Errcode(
         40001,
         "WECHAT_ACCESS_TOKEN_REJECTED",
         "access token invalid or not the latest",
         Effect.TOKEN,
+        remedy="check the account's secret, and that no other system fetches its tokens "
+        "with /cgi-bin/token",
     ),
-    Errcode(40014, "WECHAT_ACCESS_TOKEN_REJECTED", "access token invalid", Effect.TOKEN),
-    Errcode(42001, "WECHAT_ACCESS_TOKEN_REJECTED", "access token expired", Effect.TOKEN),
+    Errcode(
+        40014,
+        "WECHAT_ACCESS_TOKEN_REJECTED",
+        "access token invalid",
+        Effect.TOKEN,
+        remedy="check the account's appid and secret",
+    ),
+    Errcode(
+        42001,
+        "WECHAT_ACCESS_TOKEN_REJECTED",
+        "access token expired",
+        Effect.TOKEN,
+        remedy="check the gateway's clock and the account's token store",
+    ),
     Errcode(40002, "WECHAT_INVALID_GRANT_TYPE", "invalid grant_type", Effect.INTERNAL),
     Errcode(41001, "WECHAT_ACCESS_TOKEN_MISSING", "access token missing", Effect.INTERNAL),
     Errcode(47001, "WECHAT_MALFORMED_REQUEST", "request body is not valid JSON", Effect.INTERNAL),
-    Errcode(40013, "WECHAT_INVALID_APPID", "the configured appid is invalid", Effect.ACCOUNT),
-    Errcode(40125, "WECHAT_INVALID_SECRET", "the configured app secret is invalid", Effect.ACCOUNT),
+    Errcode(44002, "WECHAT_MALFORMED_REQUEST", "the request body is empty", Effect.INTERNAL),
+    Errcode(43001, "WECHAT_WRONG_HTTP_METHOD", "WeChat requires GET here", Effect.INTERNAL),
+    Errcode(43002, "WECHAT_WRONG_HTTP_METHOD", "WeChat requires POST here", Effect.INTERNAL),
+    Errcode(
+        43003,
+        "WECHAT_HTTPS_REQUIRED",
+        "WeChat requires HTTPS",
+        Effect.ACCOUNT,
+        remedy="point the account's base_url at an https:// address",
+    ),
+    Errcode(
+        40013,
+        "WECHAT_INVALID_APPID",
+        "the configured appid is invalid",
+        Effect.ACCOUNT,
+        remedy="correct the account's appid in the configuration",
+    ),
+    Errcode(
+        41002,
+        "WECHAT_INVALID_APPID",
+        "the appid is missing",
+        Effect.ACCOUNT,
+        remedy="set the account's appid in the configuration",
+    ),
+    Errcode(
+        40125,
+        "WECHAT_INVALID_SECRET",
+        "the configured app secret is invalid",
+        Effect.ACCOUNT,
+        remedy="set the account's current AppSecret in the configuration",
+    ),
+    Errcode(
+        41004,
+        "WECHAT_INVALID_SECRET",
+        "the app secret is missing",
+        Effect.ACCOUNT,
+        remedy="set the account's AppSecret in the configuration",
+    ),
     Errcode(
         40164,
         "WECHAT_IP_NOT_WHITELISTED",
         "the gateway's IP is not in the account's whitelist",
         Effect.ACCOUNT,
+        remedy="add the gateway's egress IP to the account's IP whitelist",
     ),
     Errcode(
         61004,
         "WECHAT_IP_NOT_WHITELISTED",
         "the gateway's IP is not in the account's whitelist",
         Effect.ACCOUNT,
+        remedy="add the gateway's egress IP to the account's IP whitelist",
     ),
     Errcode(
         61023,
         "WECHAT_REFRESH_TOKEN_INVALID",
         "third-party platform refresh_token invalid",
         Effect.ACCOUNT,
+        remedy="authorize the third-party platform for the account again",
+    ),
+    Errcode(
+        61003,
+        "WECHAT_COMPONENT_UNAUTHORIZED",
+        "the account has not authorized the third-party platform",
+        Effect.ACCOUNT,
+        remedy="authorize the third-party platform for the account",
+    ),
+    Errcode(
+        61007,
+        "WECHAT_COMPONENT_UNAUTHORIZED",
+        "the account has not authorized this API to the third-party platform",
+        Effect.ACCOUNT,
+        remedy="authorize the invoice APIs to the third-party platform",
     ),
     Errcode(
         48001,
         "WECHAT_API_UNAUTHORIZED",
         "the account is not authorized for this API",
         Effect.ACCOUNT,
+        remedy="obtain the permission for this API for the account (e.g. verify the account)",
+    ),
+    Errcode(
+        48004,
+        "WECHAT_API_BANNED",
+        "the account's use of this API is banned",
+        Effect.ACCOUNT,
+        remedy="see the account's notices in the WeChat platform",
+    ),
+    Errcode(
+        50002,
+        "WECHAT_ACCOUNT_RESTRICTED",
+        "the account is restricted (its APIs are blocked after a violation)",
+        Effect.ACCOUNT,
+        remedy="see the account's notices in the WeChat platform",
     ),
     Errcode(
         72015,
         "WECHAT_INVOICE_PERMISSION_MISSING",
         "the account has no permission for invoice operations",
         Effect.ACCOUNT,
+        remedy="activate the e-invoice permission of the account",
+    ),
+    Errcode(
+        40078,
+        "WECHAT_CARD_PERMISSION_MISSING",
+        "the account is not authorized for this card (invalid card status)",
+        Effect.ACCOUNT,
+        remedy="activate the Cards & Offers (卡券) permission of the account; in WeChat's "
+        "sandbox, add the WeChat user to the account's test list",
+    ),
+    Errcode(
+        72028,
+        "WECHAT_PAY_MERCHANT_NOT_SET",
+        "the WeChat Pay merchant information is not set",
+        Effect.ACCOUNT,
+        remedy="set the account's WeChat Pay merchant information",
+    ),
+    Errcode(
+        72029,
+        "WECHAT_INVOICE_AUTH_FIELDS_NOT_SET",
+        "the invoice authorization fields are not set",
+        Effect.ACCOUNT,
+        remedy="set the account's invoice authorization fields",
+    ),
+    Errcode(
+        72030,
+        "WECHAT_INVALID_MCHID",
+        "the WeChat Pay merchant id (mchid) is invalid",
+        Effect.ACCOUNT,
+        remedy="correct the WeChat Pay merchant id bound to the account",
     ),
     Errcode(
         45009,
@@ -167,7 +310,30 @@ _ROWS = (
         "the order was never authorized",
         Effect.INVOICE_STATE,
     ),
-    Errcode(40078, "INVOICE_CARD_STATUS_INVALID", "invalid card status", Effect.INVOICE_STATE),
+    Errcode(
+        72035,
+        "INVOICE_ISSUE_REJECTED",
+        "the issuer rejected invoicing for this order",
+        Effect.INVOICE_STATE,
+    ),
+    Errcode(
+        72042,
+        "INVOICE_NUMBER_DUPLICATE",
+        "another invoice has the same invoice code and number",
+        Effect.INVOICE_STATE,
+    ),
+    Errcode(
+        72043,
+        "INVOICE_NUMBER_INVALID",
+        "the invoice code or number has the wrong length",
+        Effect.INVOICE_STATE,
+    ),
+    Errcode(
+        72044,
+        "INVOICE_TITLE_QR_EXPIRED",
+        "the invoice title QR code timed out",
+        Effect.INVOICE_STATE,
+    ),
     Errcode(
         72036,
         "INVOICE_BUSY",
@@ -190,6 +356,37 @@ _ROWS = (
         Effect.BAD_ARGUMENT,
         field="invoice",
     ),
+    Errcode(
+        40035,
+        "WECHAT_INVALID_PARAMS",
+        "WeChat rejected a parameter of the request",
+        Effect.BAD_ARGUMENT,
+        field="invoice",
+    ),
+    Errcode(
+        40097,
+        "WECHAT_INVALID_PARAMS",
+        "WeChat rejected the request's arguments",
+        Effect.BAD_ARGUMENT,
+        field="invoice",
+    ),
+    Errcode(
+        47003,
+        "WECHAT_INVALID_PARAMS",
+        "WeChat rejected an argument of the request",
+        Effect.BAD_ARGUMENT,
+        field="invoice",
+    ),
+    Errcode(
+        40003,
+        "WECHAT_INVALID_OPENID",
+        "the openid is not a user of this account",
+        Effect.BAD_ARGUMENT,
+        field="openid",
+    ),
+    Errcode(
+        41009, "WECHAT_INVALID_OPENID", "the openid is missing", Effect.BAD_ARGUMENT, field="openid"
+    ),
     Errcode(72040, "INVOICE_PDF_INVALID", "invalid invoice PDF", Effect.BAD_ARGUMENT, field="pdf"),
     # Card-family codes for an unknown card_id (40073) or encrypt_code (40056); inferred from
     # WeChat's card API, not confirmed by its invoice pages.
@@ -204,68 +401,90 @@ ERRCODES: dict[int, Errcode] = {row.code: row for row in _ROWS}
 TOKEN_ERRCODES = frozenset(row.code for row in _ROWS if row.effect is Effect.TOKEN)
 
 
-def lookup(errcode: int) -> Errcode:
-    """The row for `errcode`; unknown codes get the safe default (INTERNAL, never retried)."""
-    return ERRCODES.get(errcode) or Errcode(
+def unrecognized(errcode: int) -> Errcode:
+    """The row of an errcode no table knows: WeChat's own failure (UNKNOWN), never retried."""
+    return Errcode(
         errcode,
-        "WECHAT_UNEXPECTED_ERRCODE",
-        "WeChat answered with an unexpected errcode",
-        Effect.INTERNAL,
+        "WECHAT_UNRECOGNIZED_ERRCODE",
+        "WeChat answered with an errcode the gateway does not know",
+        Effect.UNRECOGNIZED,
     )
 
 
-class TokenRejected(FailedPrecondition):
-    """WeChat refused the access token (40001/40014/42001). The client refreshes once."""
+def lookup(errcode: int) -> Errcode:
+    """The row for `errcode` in the Official Account table (unrecognized() for others)."""
+    return ERRCODES.get(errcode) or unrecognized(errcode)
 
-    def __init__(self, error: FailedPrecondition, token: str) -> None:
-        super().__init__(
-            error.message,
-            reason=error.reason,
-            metadata=error.metadata,
-            precondition_violations=error.precondition_violations,
-        )
-        self.token = token
+
+class WeChatRefused(Exception):
+    """WeChat answered a non-zero errcode (after the retries its row allows).
+
+    Internal to the adapter: the boundary that knows which account and invoice the call was
+    for turns it into the domain error (`to_error`), so nothing below it needs that context.
+    """
+
+    def __init__(self, errcode: int, errmsg: str, *, api: str) -> None:
+        super().__init__(f"WeChat errcode {errcode} from {api}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+        #: The API that answered it (a token fetch can fail inside an invoice call).
+        self.api = api
+        self.maybe_applied = False
+        #: Its row in the table of the platform that answered (errcode_tables), set by the
+        #: upstream call; None means the Official Account table.
+        self.row: Errcode | None = None
 
 
 def to_error(
     errcode: int,
     errmsg: str,
     *,
-    appid: str,
+    account: str,
+    api: str = "",
     ref: InvoiceRef | None = None,
-    token: str = "",
+    row: Errcode | None = None,
 ) -> GatewayError:
-    """The domain error for a WeChat errcode, with the metadata and details the caller needs."""
-    row = lookup(errcode)
-    metadata = {"wechat_errcode": str(errcode), "wechat_errmsg": errmsg, "account": appid}
-    if ref is not None:
-        metadata |= {"card_id": ref.card_id, "encrypt_code": ref.encrypt_code}
-    message = f"WeChat errcode {errcode}: {row.meaning}."
-    invoice_subject = f"{ref.card_id}/{ref.encrypt_code}" if ref else f"wechat-account:{appid}"
-    account_subject = f"wechat-account:{appid}"
+    """The domain error for a WeChat errcode, with the facts and details the caller needs.
+    `row` is the code's row in its platform's table (default: this module's)."""
+    row = row or lookup(errcode)
+    if row.effect is Effect.UNRECOGNIZED:
+        log.warning(
+            "WeChat errcode the table does not know errcode=%d errmsg=%r api=%s account=%s",
+            errcode,
+            errmsg[:200],
+            api,
+            account,
+        )
+    error = _error_for(row, account, ref)
+    error.wechat_errcode = errcode
+    error.wechat_errmsg = errmsg
+    return error.about(account=account, ref=ref, wechat_api=api)
+
+
+def _error_for(row: Errcode, account: str, ref: InvoiceRef | None) -> GatewayError:
+    message = f"WeChat errcode {row.code}: {row.meaning}."
+    subject = invoice_subject(ref) if ref else account_subject(account)
     match row.effect:
         case Effect.BUSY:
-            return Unavailable(
-                message, reason=row.reason, metadata=metadata, retry_after=row.retry_after
-            )
+            return Unavailable(message, reason=row.reason, retry_after=row.retry_after)
         case Effect.QUOTA:
             return ResourceExhausted(
                 message,
                 reason=row.reason,
-                metadata=metadata,
-                quota_violations=[QuotaViolation(account_subject, row.meaning)],
+                quota_violations=[QuotaViolation(account_subject(account), row.meaning)],
                 retry_after=row.retry_after,
             )
         case Effect.ACCOUNT | Effect.TOKEN:
-            error = FailedPrecondition(
-                message + " The gateway's WeChat account needs an operator's attention.",
+            fix = row.remedy or "see the account's settings in the WeChat platform"
+            return FailedPrecondition(
+                f"{message} The WeChat account {account} needs an operator: {fix}.",
                 reason=row.reason,
-                metadata=metadata,
                 precondition_violations=[
-                    PreconditionViolation("WECHAT_ACCOUNT", account_subject, row.meaning)
+                    PreconditionViolation(
+                        "WECHAT_ACCOUNT", account_subject(account), f"{row.meaning}: {fix}"
+                    )
                 ],
             )
-            return TokenRejected(error, token) if row.effect is Effect.TOKEN else error
         case Effect.INVOICE_STATE | Effect.LOCKED_ELSEWHERE:
             # 72023 also names the invoice as a resource: the caller may look up who holds it.
             resource = None
@@ -274,25 +493,26 @@ def to_error(
             return FailedPrecondition(
                 message,
                 reason=row.reason,
-                metadata=metadata,
-                precondition_violations=[
-                    PreconditionViolation(row.reason, invoice_subject, row.meaning)
-                ],
+                precondition_violations=[PreconditionViolation(row.reason, subject, row.meaning)],
                 resource=resource,
             )
         case Effect.NOT_FOUND:
             return NotFound(
                 message,
                 reason=row.reason,
-                metadata=metadata,
                 resource=invoice_resource(ref, description=row.meaning) if ref else None,
             )
         case Effect.BAD_ARGUMENT:
             return InvalidArgument(
                 message,
                 reason=row.reason,
-                metadata=metadata,
                 field_violations=[FieldViolation(row.field, row.meaning)],
             )
         case Effect.INTERNAL:
-            return Internal(message, reason=row.reason, metadata=metadata)
+            return Internal(message, reason=row.reason)
+        case Effect.UNRECOGNIZED:
+            return UnknownError(
+                f"WeChat answered errcode {row.code}, which the gateway does not know; its "
+                "errmsg is in the error's metadata.",
+                reason=row.reason,
+            )

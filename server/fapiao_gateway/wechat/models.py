@@ -1,17 +1,29 @@
 """Pydantic models of WeChat's JSON, tolerant of the quirks seen in the wild.
 
 - Optional fields arrive absent, null or "": all three parse, as "" (or None for numbers).
-- Amounts are integers in fen; a fractional number is refused, never rounded.
+- Totals (fee, fee_without_tax, tax, a line's fee) are integers in fen; a fractional one is
+  refused, never rounded.
+- A line's quantity (num) and unit price (price, in fen) are exact decimals, from a JSON
+  number or a string ("35.27"): replies are parsed with json.loads(parse_float=Decimal)
+  (wechat/upstream.py), so no float ever holds them; a float here is refused as a bug.
 - reimburse_status sits inside user_info (one sample even spells the key with a leading
-  space, which is accepted too).
+  space, which is accepted too); user_card_status sits at the top level.
 """
 
+import logging
+import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 
-from fapiao_gateway.domain.invoice import Invoice, InvoiceLine, InvoiceRef, from_unix
+from fapiao_gateway.domain.invoice import CardStatus, Invoice, InvoiceLine, InvoiceRef, from_unix
 from fapiao_gateway.domain.status import ReimburseStatus
+
+log = logging.getLogger("fapiao_gateway.wechat")
+
+#: A decimal number as text: what WeChat may send a quantity or price as.
+_DECIMAL_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def _none_to_empty(value: Any) -> Any:
@@ -24,6 +36,8 @@ def _blank_to_none(value: Any) -> Any:
 
 def _integral(value: Any) -> Any:
     """Accepts 1100, "1100" and 1100.0; refuses 11.5 (money is never fractional fen)."""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -31,10 +45,43 @@ def _integral(value: Any) -> Any:
     return value
 
 
+def exact_decimal(value: Any) -> Any:
+    """A quantity or price as an exact Decimal: from an integer, a Decimal (a JSON number
+    parsed exactly) or decimal text; None for absent, null or "". Refuses floats (they have
+    already lost digits), NaN, infinities and anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value.strip()):
+        value = Decimal(value.strip())
+    if isinstance(value, Decimal) and value.is_finite():
+        return value
+    if isinstance(value, float):
+        raise ValueError("a float cannot hold a quantity or price exactly; parse with Decimal")
+    raise ValueError("not a decimal number")
+
+
+def _card_status(value: Any) -> CardStatus | None:
+    """user_card_status; a value this version does not know is logged and left unknown
+    (None) rather than failing the whole invoice."""
+    if value in ("", None):
+        return None
+    try:
+        return CardStatus(value)
+    except ValueError:
+        log.warning("WeChat sent a user_card_status the gateway does not know: %r", value)
+        return None
+
+
 Text = Annotated[str, BeforeValidator(_none_to_empty)]
 Fen = Annotated[StrictInt, BeforeValidator(_integral)]
 OptFen = Annotated[StrictInt | None, BeforeValidator(_blank_to_none), BeforeValidator(_integral)]
 Seconds = Annotated[StrictInt, BeforeValidator(lambda v: 0 if v in ("", None) else _integral(v))]
+Exact = Annotated[Decimal, BeforeValidator(exact_decimal)]
+OptExact = Annotated[Decimal | None, BeforeValidator(exact_decimal)]
 
 
 class _Model(BaseModel):
@@ -66,9 +113,9 @@ class InfoLine(_Model):
     """user_info.info[]: one line item."""
 
     name: Text = ""
-    num: OptFen = None
+    num: OptExact = None
     unit: Text = ""
-    price: Fen = 0
+    price: Exact = Decimal(0)
     fee: OptFen = None
 
 
@@ -124,6 +171,7 @@ class InvoiceInfo(_Model):
     type: Text = ""
     payee: Text = ""
     detail: Text = ""
+    user_card_status: Annotated[CardStatus | None, BeforeValidator(_card_status)] = None
     user_info: UserInfo
 
     @field_validator("user_info", mode="before")
@@ -174,4 +222,5 @@ class InvoiceInfo(_Model):
             remarks=user.remarks,
             cashier=user.cashier,
             maker=user.maker,
+            card_status=self.user_card_status,
         )

@@ -9,31 +9,41 @@ Retry rules (why each case is safe):
   the invoice, so a write is never sent again after one of those.
 Every attempt's timeout and every backoff sleep are cut to the caller's deadline; when the
 deadline cannot cover the next try, the call ends with DEADLINE_EXCEEDED, never a late success.
+Each attempt's outcome and each retry are reported to an observer (wechat/observer.py).
 """
 
 import asyncio
 import json
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from fapiao_gateway.domain.context import Deadline
 from fapiao_gateway.domain.errors import DeadlineExceeded, GatewayError, Internal, Unavailable
-from fapiao_gateway.domain.invoice import InvoiceRef
-from fapiao_gateway.wechat import errcodes
+from fapiao_gateway.wechat import errcode_tables
 from fapiao_gateway.wechat.accounts import Account
-from fapiao_gateway.wechat.errcodes import Retry
+from fapiao_gateway.wechat.errcodes import Effect, Retry, WeChatRefused
 from fapiao_gateway.wechat.models import Envelope
-from fapiao_gateway.wechat.platforms import MUTATING_APIS, PLATFORMS, Api
+from fapiao_gateway.wechat.observer import (
+    HTTP_ERROR,
+    MALFORMED,
+    OK,
+    TIMEOUT,
+    UNREACHABLE,
+    UNRECOGNIZED,
+    NoObserver,
+    Outcome,
+    UpstreamObserver,
+)
+from fapiao_gateway.wechat.platforms import MUTATING_APIS, PLATFORMS, TOKEN_APIS, Api
 from fapiao_gateway.wechat.transport import HttpRequest, Transport, TransportError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-#: Replies that legitimately carry no errcode on success.
-_NO_ERRCODE_APIS = frozenset({Api.TOKEN, Api.STABLE_TOKEN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,47 +60,61 @@ class RetryPolicy:
 
 
 class _Retryable(Exception):
-    def __init__(self, error: GatewayError, retry: Retry) -> None:
+    def __init__(self, error: GatewayError | WeChatRefused, retry: Retry) -> None:
         self.error = error
         self.retry = retry
 
 
-def _metadata(account: Account, api: Api, ref: InvoiceRef | None) -> dict[str, str]:
-    metadata = {"account": account.appid, "wechat_api": api.value}
-    if ref is not None:
-        metadata |= {"card_id": ref.card_id, "encrypt_code": ref.encrypt_code}
-    return metadata
+#: The kind of outcome each failure without an errcode is, by its reason.
+_FAILURE_KINDS = {
+    "WECHAT_UNREACHABLE": UNREACHABLE,
+    "DEADLINE_EXHAUSTED": TIMEOUT,
+    "WECHAT_HTTP_ERROR": HTTP_ERROR,
+    "WECHAT_MALFORMED_REPLY": MALFORMED,
+}
 
 
-def deadline_exceeded(
-    account: Account, api: Api, ref: InvoiceRef | None = None
-) -> DeadlineExceeded:
+def outcome_of(failure: GatewayError | WeChatRefused) -> Outcome:
+    """What an attempt that failed with `failure` is reported as."""
+    if isinstance(failure, WeChatRefused):
+        row = failure.row
+        known = row is not None and row.effect is not Effect.UNRECOGNIZED
+        return Outcome(str(failure.errcode) if known else UNRECOGNIZED, failure.errcode, row)
+    return Outcome(_FAILURE_KINDS.get(failure.reason, MALFORMED))
+
+
+def deadline_exceeded(account: Account, api: Api) -> DeadlineExceeded:
     """The error for a call whose caller's deadline ran out before WeChat answered."""
     return DeadlineExceeded(
         f"The caller's deadline ran out before WeChat answered {api.value}.",
         reason="DEADLINE_EXHAUSTED",
-        metadata=_metadata(account, api, ref),
+        account=account.appid,
+        wechat_api=api.value,
     )
 
 
-def malformed(account: Account, api: Api, what: str, ref: InvoiceRef | None = None) -> Internal:
+def malformed(account: Account, api: Api, what: str) -> Internal:
     """The error for a WeChat reply the gateway cannot understand (never echoes the body)."""
     return Internal(
         f"WeChat's reply to {api.value} is malformed: {what}.",
         reason="WECHAT_MALFORMED_REPLY",
-        metadata=_metadata(account, api, ref),
+        account=account.appid,
+        wechat_api=api.value,
     )
 
 
-def parse_reply(
-    model: type[ModelT], payload: Any, account: Account, api: Api, ref: InvoiceRef | None = None
-) -> ModelT:
+def parse_reply(model: type[ModelT], payload: Any, account: Account, api: Api) -> ModelT:
     """Validates a reply against its model; a mismatch is WECHAT_MALFORMED_REPLY (INTERNAL)."""
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) or "reply" for e in exc.errors())
-        raise malformed(account, api, f"unexpected shape at {fields}", ref) from None
+        raise malformed(account, api, f"unexpected shape at {fields}") from None
+
+
+#: Reads WeChat's replies: fractional numbers as exact Decimals. Made once (json.loads with
+#: parse_float builds a decoder per call).
+_JSON = json.JSONDecoder(parse_float=Decimal)
 
 
 class Upstream:
@@ -104,8 +128,10 @@ class Upstream:
         retry: RetryPolicy,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        observer: UpstreamObserver | None = None,
     ) -> None:
         self._transport = transport
+        self._observer = observer or NoObserver()
         self._timeout = request_timeout
         self._retry = retry
         self._sleep = sleep
@@ -119,16 +145,24 @@ class Upstream:
         deadline: Deadline,
         query: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
-        ref: InvoiceRef | None = None,
     ) -> dict[str, Any]:
-        """The reply's JSON object once errcode is 0; a GatewayError otherwise."""
+        """The reply's JSON object once errcode is 0. Otherwise WeChatRefused (an errcode, for
+        the boundary to explain) or a GatewayError (no usable answer at all)."""
         mutating = api in MUTATING_APIS
         attempt = 0
         while True:
             attempt += 1
+            began = time.perf_counter()
             try:
-                return await self._attempt(account, api, deadline, query, body, ref)
+                payload = await self._attempt(account, api, deadline, query, body)
+            except (WeChatRefused, GatewayError) as failed:
+                self._observer.answered(
+                    account.appid, api, outcome_of(failed), time.perf_counter() - began
+                )
+                raise
             except _Retryable as failed:
+                outcome = outcome_of(failed.error)
+                self._observer.answered(account.appid, api, outcome, time.perf_counter() - began)
                 allowed = failed.retry is Retry.ALWAYS or (
                     failed.retry is Retry.READS and not mutating
                 )
@@ -138,8 +172,12 @@ class Upstream:
                 pause = self._retry.delay(attempt, self._rng)
                 left = deadline.remaining()
                 if left is not None and left <= pause:
-                    raise deadline_exceeded(account, api, ref) from None
+                    raise deadline_exceeded(account, api) from None
+                self._observer.retrying(account.appid, api, outcome, attempt, pause)
                 await self._sleep(pause)
+            else:
+                self._observer.answered(account.appid, api, OK, time.perf_counter() - began)
+                return payload
 
     async def _attempt(
         self,
@@ -148,11 +186,10 @@ class Upstream:
         deadline: Deadline,
         query: Mapping[str, str] | None,
         body: Mapping[str, Any] | None,
-        ref: InvoiceRef | None,
     ) -> dict[str, Any]:
         timeout = deadline.cap(self._timeout)
         if timeout <= 0:
-            raise deadline_exceeded(account, api, ref)
+            raise deadline_exceeded(account, api)
         url = account.upstream_base_url + PLATFORMS[account.platform].paths[api]
         request = HttpRequest(
             method="GET" if body is None else "POST",
@@ -160,57 +197,64 @@ class Upstream:
             params=dict(query or {}),
             body=None if body is None else json.dumps(body, ensure_ascii=False).encode(),
         )
-        metadata = _metadata(account, api, ref)
         try:
             reply = await self._transport.send(request, timeout=timeout)
         except TransportError as exc:
             if exc.timed_out and deadline.expired():
-                late = deadline_exceeded(account, api, ref)
+                late = deadline_exceeded(account, api)
                 late.maybe_applied = api in MUTATING_APIS and exc.maybe_sent
                 raise late from None
             error = Unavailable(
                 f"WeChat could not be reached for {api.value} ({exc}).",
                 reason="WECHAT_UNREACHABLE",
-                metadata=metadata,
                 retry_after=1.0,
+                account=account.appid,
+                wechat_api=api.value,
             )
             raise _Retryable(error, Retry.READS if exc.maybe_sent else Retry.ALWAYS) from None
         if reply.status >= 500:
             error = Unavailable(
                 f"WeChat answered {api.value} with HTTP {reply.status}.",
                 reason="WECHAT_HTTP_ERROR",
-                metadata=metadata | {"http_status": str(reply.status)},
+                metadata={"http_status": str(reply.status)},
                 retry_after=1.0,
+                account=account.appid,
+                wechat_api=api.value,
             )
             raise _Retryable(error, Retry.READS)
         if reply.status != 200:
             raise Internal(
                 f"WeChat answered {api.value} with HTTP {reply.status}.",
                 reason="WECHAT_HTTP_ERROR",
-                metadata=metadata | {"http_status": str(reply.status)},
+                metadata={"http_status": str(reply.status)},
+                account=account.appid,
+                wechat_api=api.value,
             )
         try:
-            payload = json.loads(reply.body)
+            # Fractional numbers (a line's quantity and unit price) as exact Decimals: a float
+            # would already have changed them.
+            payload = _JSON.decode(reply.body.decode())
         except ValueError:
             error = Unavailable(
                 f"WeChat's reply to {api.value} is not JSON.",
                 reason="WECHAT_MALFORMED_REPLY",
-                metadata=metadata,
                 retry_after=1.0,
+                account=account.appid,
+                wechat_api=api.value,
             )
             raise _Retryable(error, Retry.READS) from None
         if not isinstance(payload, dict):
-            raise malformed(account, api, "not a JSON object", ref)
-        envelope = parse_reply(Envelope, payload, account, api, ref)
+            raise malformed(account, api, "not a JSON object")
+        envelope = parse_reply(Envelope, payload, account, api)
         if envelope.errcode is None:
-            if api in _NO_ERRCODE_APIS:
+            if api in TOKEN_APIS:  # replies that legitimately carry no errcode
                 return payload
-            raise malformed(account, api, "no errcode", ref)
+            raise malformed(account, api, "no errcode")
         if envelope.errcode == 0:
             return payload
-        refused = errcodes.to_error(envelope.errcode, envelope.errmsg, appid=account.appid, ref=ref)
-        refused.metadata.setdefault("wechat_api", api.value)
-        retry = errcodes.lookup(envelope.errcode).retry
+        refused = WeChatRefused(envelope.errcode, envelope.errmsg, api=api.value)
+        refused.row = errcode_tables.lookup(account.platform, envelope.errcode)
+        retry = refused.row.retry
         if retry is not Retry.NEVER:
             raise _Retryable(refused, retry)
         raise refused

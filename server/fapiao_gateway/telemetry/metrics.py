@@ -1,0 +1,172 @@
+"""The gateway's Prometheus metrics, and the /metrics route that serves them.
+
+Each gateway has a registry of its own (tests run several gateways in one process, and a
+process-wide registry would mix them). Every label takes values from a bounded set: RPC and
+WeChat API names, gRPC codes, errcodes of the tables (others are "unrecognized"), configured
+callers and accounts ("-" for none). Never an invoice, a request id, an openid or a URL.
+The names of the gRPC server metrics are the grpc-ecosystem ones (go-grpc-prometheus,
+py-grpc-prometheus), so existing dashboards and alerts apply.
+"""
+
+from importlib.metadata import version
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from fapiao_gateway.api.calls import CallFacts
+from fapiao_gateway.api.server import SERVICE_NAME as INVOICE_SERVICE
+
+#: Where the metrics are served, on the gateway's HTTP listener.
+METRICS_PATH = "/metrics"
+#: Seconds: a gateway call, from a cached read (milliseconds) to a slow write with retries.
+CALL_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+#: Seconds: one upstream HTTP attempt.
+UPSTREAM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+#: Seconds: one ledger statement.
+QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5)
+#: The label value for "no caller / no account".
+NONE = "-"
+
+
+class GatewayMetrics:
+    """Every metric the gateway exports, on a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
+        build = Gauge(
+            "fapiao_gateway_build_info",
+            "The gateway's version (always 1).",
+            ["version"],
+            registry=registry,
+        )
+        build.labels(version("fapiao-gateway")).set(1)
+
+        rpc = ["grpc_service", "grpc_method"]
+        self.handled = Counter(
+            "grpc_server_handled_total",
+            "gRPC calls completed, by method and status code.",
+            [*rpc, "grpc_code"],
+            registry=registry,
+        )
+        self.handling = Histogram(
+            "grpc_server_handling_seconds",
+            "How long gRPC calls took, by method.",
+            rpc,
+            buckets=CALL_BUCKETS,
+            registry=registry,
+        )
+        self.caller_calls = Counter(
+            "fapiao_caller_calls_total",
+            "InvoiceService calls by caller, the account they named (when configured) and "
+            "status code.",
+            ["caller", "account", "grpc_code"],
+            registry=registry,
+        )
+        self.upstream_calls = Counter(
+            "fapiao_upstream_calls_total",
+            'HTTP attempts at WeChat by API, account and outcome: "0" (ok), the errcode, '
+            '"unrecognized", or "unreachable", "timeout", "http_error", "malformed".',
+            ["wechat_api", "account", "errcode"],
+            registry=registry,
+        )
+        self.upstream_seconds = Histogram(
+            "fapiao_upstream_call_seconds",
+            "How long one HTTP attempt at WeChat took, by API.",
+            ["wechat_api"],
+            buckets=UPSTREAM_BUCKETS,
+            registry=registry,
+        )
+        self.upstream_retries = Counter(
+            "fapiao_upstream_retries_total",
+            "Upstream attempts retried, by API, account and the outcome that was retried.",
+            ["wechat_api", "account", "errcode"],
+            registry=registry,
+        )
+        self.credential_fetches = Counter(
+            "fapiao_credential_fetches_total",
+            "Access tokens, component tokens and JS-SDK tickets fetched from WeChat, by "
+            'account, credential and outcome ("ok", "refused": an errcode, "failed").',
+            ["account", "credential", "outcome"],
+            registry=registry,
+        )
+        self.accounts_up = Gauge(
+            "fapiao_account_up",
+            "1 while WeChat accepts the account, 0 after an account-side errcode (IP not "
+            "whitelisted, API unauthorized, ...) until a call of that API succeeds.",
+            ["account"],
+            registry=registry,
+        )
+        self.replays = Counter(
+            "fapiao_idempotent_replays_total",
+            "Requests answered with the first outcome of their request_id (AIP-155), by RPC.",
+            ["rpc"],
+            registry=registry,
+        )
+        self.ledger_queries = Histogram(
+            "fapiao_ledger_query_seconds",
+            "How long ledger statements took, by kind of statement.",
+            ["statement"],
+            buckets=QUERY_BUCKETS,
+            registry=registry,
+        )
+        self.ledger_errors = Counter(
+            "fapiao_ledger_query_errors_total",
+            "Ledger statements that failed, by kind of statement.",
+            ["statement"],
+            registry=registry,
+        )
+        self.dependencies_up = Gauge(
+            "fapiao_dependency_up",
+            "1 while the readiness probe reaches the dependency (ledger, redis), else 0.",
+            ["dependency"],
+            registry=registry,
+        )
+        self.quota = Counter(
+            "fapiao_quota_units_total",
+            'Units of the configured rate limits, by scope ("caller", "account"), its name '
+            'and outcome ("admitted", "refused").',
+            ["scope", "subject", "outcome"],
+            registry=registry,
+        )
+
+    def add_collector(self, collector: Collector) -> None:
+        """Adds a collector computed at scrape time (e.g. the ledger's connection pool)."""
+        self.registry.register(collector)
+
+    def call_finished(self, facts: CallFacts) -> None:
+        """api.call_recorder listener: one call, counted and timed."""
+        code = facts.code.name
+        self.handled.labels(facts.service, facts.rpc, code).inc()
+        self.handling.labels(facts.service, facts.rpc).observe(facts.seconds)
+        if facts.service == INVOICE_SERVICE:
+            self.caller_calls.labels(facts.caller or NONE, facts.account or NONE, code).inc()
+
+    def replayed(self, rpc: str) -> None:
+        """services.ports.ReplayObserver: one request answered from its first outcome."""
+        self.replays.labels(rpc).inc()
+
+
+def metrics_routes(registry: CollectorRegistry) -> list[BaseRoute]:
+    """GET /metrics: the registry in the format the scraper asks for (Prometheus text, or
+    OpenMetrics)."""
+
+    async def metrics(request: Request) -> Response:
+        encode, content_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encode(registry), media_type=content_type)
+
+    return [Route(METRICS_PATH, metrics, methods=["GET"])]
