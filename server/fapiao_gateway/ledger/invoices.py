@@ -184,17 +184,22 @@ class InvoiceLedger:
         return await self._db.read(work)
 
     async def search(self, filters: SearchFilters, cursor: Cursor | None, limit: int) -> SearchPage:
-        """One page of `filters`' results, newest update first, after `cursor`."""
+        """One page of `filters`' results, newest update first, after `cursor`.
+
+        The page's ids are found first and its rows read after: a filter whose matches are
+        sorted (a billing-time range) then sorts index entries, not whole rows."""
         conditions = _conditions(filters)
-        query: Select[Any] = select(t).where(*conditions)
+        keys: Select[Any] = select(t.c.id).where(*conditions)
         if cursor is not None:
-            query = query.where(
+            keys = keys.where(
                 tuple_(t.c.update_time_us, t.c.id) < tuple_(cursor.update_time_us, cursor.row_id)
             )
-        query = query.order_by(t.c.update_time_us.desc(), t.c.id.desc()).limit(limit + 1)
+        keys = keys.order_by(t.c.update_time_us.desc(), t.c.id.desc()).limit(limit + 1)
 
         async def work(conn: AsyncConnection) -> tuple[list[Row[Any]], Total | None]:
-            rows = list((await conn.execute(query)).all())
+            ids = list((await conn.execute(keys)).scalars())
+            found = (await conn.execute(select(t).where(t.c.id.in_(ids)))).all() if ids else []
+            rows = sorted(found, key=lambda r: (r.update_time_us, r.id), reverse=True)
             return rows, await total(conn, conditions) if cursor is None else None
 
         rows, counted = await self._db.read(work)

@@ -3,7 +3,8 @@ queries are written against.
 
 Times are integer microseconds since the epoch (UTC): exact, ordered and indexed the same way
 on SQLite and PostgreSQL, which keyset paging relies on. Every search index ends in
-(update_time_us, id), the order results come in, so a filter plus a page is one index range.
+(update_time_us, id), the order results come in, so a filter plus a page is one index range;
+a billing-time range is the exception (its matches are sorted, from index entries alone).
 """
 
 from sqlalchemy import (
@@ -67,8 +68,16 @@ imported_invoices = Table(
     Index("ix_imported_buyer", "account", "buyer_tax_number", "update_time_us", "id"),
     Index("ix_imported_seller", "account", "seller_tax_number", "update_time_us", "id"),
     Index("ix_imported_status", "account", "status", "update_time_us", "id"),
-    Index("ix_imported_billing", "account", "billing_time_us", "id"),
-    Index("ix_imported_open", "account", "status", "update_time_us", "id"),
+    # A billing-time range is sorted by update time: with it in the index, from entries only.
+    Index("ix_imported_billing", "account", "billing_time_us", "update_time_us", "id"),
+    Index(
+        "ix_imported_status_billing",
+        "account",
+        "status",
+        "billing_time_us",
+        "update_time_us",
+        "id",
+    ),
 )
 
 #: Every state-changing action (domain/status_changes.py AuditAction): who, for which account
