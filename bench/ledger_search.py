@@ -68,9 +68,12 @@ def filters(rng: random.Random, rows: int) -> dict[str, Callable[[], Request]]:
         start, end = window(days)
         return Request(account=a, update_time_start=start, update_time_end=end)
 
-    def billed(days: int) -> Request:
+    def billed(
+        days: int,
+        status: invoice_pb2.ReimburseStatus.ValueType = invoice_pb2.REIMBURSE_STATUS_UNSPECIFIED,
+    ) -> Request:
         start, end = window(days)
-        return Request(account=a, billing_time_start=start, billing_time_end=end)
+        return Request(account=a, billing_time_start=start, billing_time_end=end, status=status)
 
     def combined() -> Request:
         start, end = window(90)
@@ -95,6 +98,7 @@ def filters(rng: random.Random, rows: int) -> dict[str, Callable[[], Request]]:
         "status = LOCK": lambda: Request(account=a, status=invoice_pb2.REIMBURSE_STATUS_LOCK),
         "update_time, 7 days": lambda: updated(7),
         "billing_time, 30 days": lambda: billed(30),
+        "status + billing_time, 30 days": lambda: billed(30, invoice_pb2.REIMBURSE_STATUS_LOCK),
         "buyer + status + update, 90 days": combined,
     }
 

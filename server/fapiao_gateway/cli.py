@@ -150,7 +150,8 @@ def supervise(args: argparse.Namespace, settings: Settings, count: int) -> int:
     import os
 
     from fapiao_gateway.bootstrap import StartupRefused, callers_from
-    from fapiao_gateway.workers import Supervisor, WorkersRefused, reserve
+    from fapiao_gateway.telemetry.metrics import MULTIPROCESS_DIR
+    from fapiao_gateway.workers import Supervisor, WorkersRefused, metrics_directory, reserve
 
     try:
         callers_from(settings)  # what every worker would refuse, refused once, here
@@ -177,12 +178,13 @@ def supervise(args: argparse.Namespace, settings: Settings, count: int) -> int:
         flush=True,
     )
     try:
-        return Supervisor(
-            lambda index: [*worker, "--worker-index", str(index)],
-            count,
-            env,
-            settings.shutdown_grace_seconds,
-        ).run()
+        with metrics_directory(env) as env[MULTIPROCESS_DIR]:
+            return Supervisor(
+                lambda index: [*worker, "--worker-index", str(index)],
+                count,
+                env,
+                settings.shutdown_grace_seconds,
+            ).run()
     finally:
         for sock in reserved:
             sock.close()

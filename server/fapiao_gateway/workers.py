@@ -7,7 +7,9 @@ kernel spreads new connections over them. It does not serve itself. It
 - restarts a worker that dies (after 0.5 s, doubling up to 30 s while it keeps dying young),
   except one that found the configuration unusable (exit code 2): then all stop, with 2,
 - forwards SIGTERM/SIGINT (graceful stop: it waits for the workers, then exits) and SIGHUP
-  (reload the callers), and takes its workers down with it if it is killed (PDEATHSIG).
+  (reload the callers), and takes its workers down with it if it is killed (PDEATHSIG),
+- gives the workers one directory for their metrics (telemetry/metrics.py), so /metrics on
+  any worker reports them all, and drops a dead worker's live gauges from it.
 
 What workers share goes through the configured stores: the ledger (a file or PostgreSQL,
 never an in-memory SQLite), and tokens (Redis; or memory, where a fetch in one worker cannot
@@ -22,20 +24,25 @@ import ctypes.util
 import logging
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from prometheus_client.multiprocess import mark_process_dead
 from sqlalchemy.engine import make_url
 
 from fapiao_gateway.config import Settings
 from fapiao_gateway.domain.accounts import Platform
 from fapiao_gateway.ops.config_check import EXIT_UNUSABLE
+from fapiao_gateway.telemetry.metrics import MULTIPROCESS_DIR
 from fapiao_gateway.wechat.accounts import TokenEndpoint
 
 log = logging.getLogger("fapiao_gateway.workers")
@@ -132,6 +139,21 @@ def _die_with_parent() -> None:
         ctypes.CDLL(name).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+@contextmanager
+def metrics_directory(env: dict[str, str]) -> Iterator[str]:
+    """The directory the workers share their metrics in: the operator's, when
+    PROMETHEUS_MULTIPROC_DIR names one (kept), else a new one (removed afterwards)."""
+    given = env.get(MULTIPROCESS_DIR)
+    if given:
+        yield given
+        return
+    made = tempfile.mkdtemp(prefix="fapiao-metrics-")
+    try:
+        yield made
+    finally:
+        shutil.rmtree(made, ignore_errors=True)
+
+
 @dataclass
 class _Slot:
     """One worker's place: its process now, and how its last ones fared."""
@@ -187,6 +209,9 @@ class Supervisor:
             code = slot.process.poll()
             if code is None:
                 continue
+            metrics = self.env.get(MULTIPROCESS_DIR)
+            if metrics:
+                mark_process_dead(slot.process.pid, metrics)  # type: ignore[no-untyped-call]
             if code == EXIT_UNUSABLE:
                 # The worker found the configuration unusable: so will every other one.
                 log.error("worker %d refused the configuration: stopping", slot.index)

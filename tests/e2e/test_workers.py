@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import httpx
 import pytest
 from fapiao.v1 import invoice_pb2, invoice_service_pb2, invoice_service_pb2_grpc
 from fapiao_gateway.sandbox import seed
@@ -71,6 +72,11 @@ async def fleet(sandbox: SandboxProcess) -> AsyncIterator[Fleet]:
     config.write_text(callers_toml(STORED))
     env = gateway_env(sandbox.url, STORED, scratch.ledger_url())
     del env["FAPIAO_CALLERS"]  # from the file, so that SIGHUP can change them
+    env["FAPIAO_HTTP_LISTEN"] = "127.0.0.1:0"  # /metrics, shared by the workers
+    # Given, so a supervisor the test kills leaves it in scratch space (one the supervisor
+    # makes itself it removes when it stops: tests/unit/test_workers.py).
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(scratch.directory() / "metrics")
+    os.mkdir(env["PROMETHEUS_MULTIPROC_DIR"])
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "fapiao_gateway", "serve", "--config", str(config)),
         *("--listen", "127.0.0.1:0", "--workers", "2"),
@@ -173,6 +179,44 @@ async def test_workers_share_the_port_survive_a_death_and_stop_together(fleet: F
     assert await asyncio.wait_for(fleet.process.wait(), 30) == 0
     assert sum("Fapiao gateway stopped." in line for line in fleet.output) == 2
     assert gone(survivors)
+
+
+def handled(exposition: str, method: str) -> float:
+    """grpc_server_handled_total of `method` (code OK) in a /metrics text."""
+    prefix = "grpc_server_handled_total{"
+    total = 0.0
+    for line in exposition.splitlines():
+        if line.startswith(prefix) and f'grpc_method="{method}"' in line and '"OK"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def test_metrics_add_up_every_worker_whichever_answers_the_scrape(fleet: Fleet) -> None:
+    """A scrape reaches one worker; it reports the calls both answered, and no worker's
+    process figures as if they were the gateway's. A dead worker's counts stay counted."""
+    line = next(line for line in fleet.output if line.startswith("HTTP endpoint on "))
+    metrics_url = line.split(" on ", 1)[1].strip() + "/metrics"
+    port = int(fleet.address.rsplit(":", 1)[1])
+    channels = await read_on_fresh_channels(fleet.address, KEY, 20)
+    assert all(connections_of(pid, port) for pid in fleet.workers())  # both answered some
+
+    async def scrape() -> str:
+        async with httpx.AsyncClient(timeout=10) as client:  # a new connection each time
+            return (await client.get(metrics_url)).text
+
+    for _ in range(6):
+        exposition = await scrape()
+        assert handled(exposition, "GetInvoice") == 20
+        assert "process_resident_memory_bytes" not in exposition
+        assert "fapiao_gateway_build_info{" in exposition
+    for channel in channels:
+        await channel.close(None)
+
+    os.kill(fleet.workers()[0], signal.SIGKILL)
+    await eventually(lambda: fleet.listening() >= 3, within=60)
+    for channel in await read_on_fresh_channels(fleet.address, KEY, 2):
+        await channel.close(None)
+    assert handled(await scrape(), "GetInvoice") == 22
 
 
 async def test_workers_go_down_with_a_killed_supervisor(fleet: Fleet) -> None:

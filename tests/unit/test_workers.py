@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 from fapiao_gateway.config import Settings
-from fapiao_gateway.workers import WorkersRefused, available_cores, worker_count
+from fapiao_gateway.workers import (
+    WorkersRefused,
+    available_cores,
+    metrics_directory,
+    worker_count,
+)
 
 FILE = "sqlite+aiosqlite:///var/ledger.db"
 
@@ -60,3 +65,14 @@ def test_redis_lets_rotating_tokens_be_shared() -> None:
     assert worker_count(settings(accounts=classic, token_store="redis"), 2) == 2
     stable = [{"appid": "wx1", "secret": "s"}]
     assert worker_count(settings(accounts=stable), 2) == 2
+
+
+def test_the_metrics_directory_is_made_and_removed_or_the_operators_kept(tmp_path: Path) -> None:
+    with metrics_directory({}) as made:
+        assert Path(made).is_dir() and Path(made).name.startswith("fapiao-metrics-")
+    assert not Path(made).exists()
+    given = tmp_path / "metrics"
+    given.mkdir()
+    with metrics_directory({"PROMETHEUS_MULTIPROC_DIR": str(given)}) as used:
+        assert used == str(given)
+    assert given.is_dir()

@@ -6,8 +6,15 @@ WeChat API names, gRPC codes, errcodes of the tables (others are "unrecognized")
 callers and accounts ("-" for none). Never an invoice, a request id, an openid or a URL.
 The names of the gRPC server metrics are the grpc-ecosystem ones (go-grpc-prometheus,
 py-grpc-prometheus), so existing dashboards and alerts apply.
+
+With `serve --workers N` a scrape reaches whichever worker accepts it, so the supervisor gives
+the workers a shared directory (PROMETHEUS_MULTIPROC_DIR, read by prometheus_client when it is
+imported): every worker writes its values there, and /metrics adds them all up. Gauges say how
+(`multiprocess_mode`); the per-process collectors (CPU, memory, GC) are left out, since one
+worker's figures would pass for the gateway's.
 """
 
+import os
 from importlib.metadata import version
 
 from prometheus_client import (
@@ -18,6 +25,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.gc_collector import GCCollector
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
@@ -38,21 +46,36 @@ UPSTREAM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5)
 #: The label value for "no caller / no account".
 NONE = "-"
+#: Where the workers of one supervisor share their values (prometheus_client's variable).
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def shared_directory() -> str | None:
+    """The workers' shared metrics directory, when this process is one of several."""
+    return os.environ.get(MULTIPROCESS_DIR) or None
 
 
 class GatewayMetrics:
     """Every metric the gateway exports, on a registry of its own."""
 
     def __init__(self) -> None:
-        self.registry = registry = CollectorRegistry(auto_describe=True)
-        ProcessCollector(registry=registry)
-        PlatformCollector(registry=registry)
-        GCCollector(registry=registry)
+        registry = CollectorRegistry(auto_describe=True)
+        shared = shared_directory()
+        if shared is None:
+            ProcessCollector(registry=registry)
+            PlatformCollector(registry=registry)
+            GCCollector(registry=registry)
+            #: What /metrics serves: this process's registry, or every worker's values.
+            self.registry = registry
+        else:
+            self.registry = CollectorRegistry(auto_describe=True)
+            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
         build = Gauge(
             "fapiao_gateway_build_info",
             "The gateway's version (always 1).",
             ["version"],
             registry=registry,
+            multiprocess_mode="max",
         )
         build.labels(version("fapiao-gateway")).set(1)
 
@@ -110,6 +133,7 @@ class GatewayMetrics:
             "whitelisted, API unauthorized, ...) until a call of that API succeeds.",
             ["account"],
             registry=registry,
+            multiprocess_mode="mostrecent",
         )
         self.replays = Counter(
             "fapiao_idempotent_replays_total",
@@ -135,6 +159,7 @@ class GatewayMetrics:
             "1 while the readiness probe reaches the dependency (ledger, redis), else 0.",
             ["dependency"],
             registry=registry,
+            multiprocess_mode="livemin",
         )
         self.quota = Counter(
             "fapiao_quota_units_total",
@@ -145,7 +170,8 @@ class GatewayMetrics:
         )
 
     def add_collector(self, collector: Collector) -> None:
-        """Adds a collector computed at scrape time (e.g. the ledger's connection pool)."""
+        """Adds a collector computed at scrape time (e.g. the ledger's connection pool; with
+        several workers, the pool of the one that answers the scrape)."""
         self.registry.register(collector)
 
     def call_finished(self, facts: CallFacts) -> None:
