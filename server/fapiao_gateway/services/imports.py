@@ -137,16 +137,7 @@ class InvoiceImporter:
             )
             for ref in refs
         ]
-        audit: list[AuditEntry] = []
-        if intent.plan is not None:
-            audit.append(
-                audit_entry(
-                    intent,
-                    to=ReimburseStatus.LOCK,
-                    outcome=AuditOutcome.OK,
-                    invoices=planned(intent.plan),
-                )
-            )
+        audit = _lock_audit(intent, AuditOutcome.OK)
         try:
             return await self._log.settle_import(
                 intent,
@@ -263,17 +254,7 @@ class InvoiceImporter:
 
     async def _fail(self, intent: Intent, error: GatewayError) -> None:
         """Settles an import that changed nothing at WeChat (audited when it tried to)."""
-        audit: list[AuditEntry] = []
-        if intent.plan is not None:
-            audit.append(
-                audit_entry(
-                    intent,
-                    to=ReimburseStatus.LOCK,
-                    outcome=error.reason,
-                    invoices=planned(intent.plan),
-                    wechat_errcode=error.wechat_errcode,
-                )
-            )
+        audit = _lock_audit(intent, error.reason, error.wechat_errcode)
         try:
             await self._log.settle(
                 intent,
@@ -296,3 +277,20 @@ class InvoiceImporter:
             await self._log.release(intent, owner=self._owner, just_sent=just_sent)
         except GatewayError:
             return
+
+
+def _lock_audit(
+    intent: Intent, outcome: str, wechat_errcode: int | None = None
+) -> list[AuditEntry]:
+    """The audit entry of the import's lock, if it planned one."""
+    if intent.plan is None:
+        return []
+    return [
+        audit_entry(
+            intent,
+            to=ReimburseStatus.LOCK,
+            outcome=outcome,
+            invoices=planned(intent.plan),
+            wechat_errcode=wechat_errcode,
+        )
+    ]
