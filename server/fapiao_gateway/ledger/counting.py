@@ -49,7 +49,17 @@ async def total(conn: AsyncConnection, conditions: list[Any]) -> Total:
 
 
 async def _estimate(conn: AsyncConnection, conditions: list[Any]) -> int:
-    lowest, highest = (await conn.execute(select(func.min(t.c.id), func.max(t.c.id)))).one()
+    # Two scalar subqueries, not min() and max() in one SELECT: SQLite answers a lone min or
+    # max from the index end but scans the table for the pair (0.05 ms against 200 ms at a
+    # million rows).
+    lowest, highest = (
+        await conn.execute(
+            select(
+                select(func.min(t.c.id)).scalar_subquery(),
+                select(func.max(t.c.id)).scalar_subquery(),
+            )
+        )
+    ).one()
     span: int = highest - lowest + 1
     if span <= SAMPLE:
         ids = list(range(lowest, highest + 1))
