@@ -256,6 +256,8 @@ class GrpcServer:
     pid: int
     address: str
     log: Path | None = None
+    #: The key this server takes, when not the one every server takes (a second gateway).
+    api_key: str | None = None
 
 
 def start_baselines(
@@ -304,12 +306,12 @@ def targets_for(
     """How each server is driven in `scenario`; (b) and (c) only where it calls WeChat."""
     body = workdir / f"{scenario.rpc}.grpc"
     body.write_bytes(scenario.grpc_frame())
-    headers = (*h2load.GRPC_HEADERS, f"authorization: Bearer {api_key}")
     exact = len(canned.grpc_frame(samples[0]))
     targets = {}
     for server in servers:
         if server.name == PROXY and scenario.upstream is None:
             continue
+        headers = (*h2load.GRPC_HEADERS, f"authorization: Bearer {server.api_key or api_key}")
         sizes = frame_sizes(scenario, samples) if server.log else (exact, exact)
         url = f"http://{server.address}{scenario.method}"
         targets[server.name] = Target(
@@ -377,7 +379,7 @@ def servers(
                 )
             )
             name = WORKERS.format(n=args.workers)
-            servers.append(GrpcServer(name, many.pid, many.address, many.log))
+            servers.append(GrpcServer(name, many.pid, many.address, many.log, many.api_key))
         targets = {
             s.name: targets_for(
                 s,
