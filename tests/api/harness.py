@@ -30,9 +30,14 @@ from fapiao_gateway.auth.keys import create_key
 from fapiao_gateway.domain.accounts import Platform, WeChatAccount
 from fapiao_gateway.domain.callers import ANY, Caller
 from fapiao_gateway.domain.context import Deadline, RequestContext
+from fapiao_gateway.domain.import_sessions import ImportSession
+from fapiao_gateway.domain.imports import ImportResult, SearchPage
+from fapiao_gateway.domain.invoice import Invoice, InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
-from fapiao_gateway.domain.status_changes import StatusChange
+from fapiao_gateway.domain.status_changes import AuditPage, StatusChange
 from fapiao_gateway.services.access import AccessPolicy
+from fapiao_gateway.services.reconciliation import Reconciliation
+from fapiao_gateway.services.signing import Signatures, WxConfig
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 
@@ -223,7 +228,7 @@ class FakeUseCases:
         self.calls: list[UseCaseCall] = []
         self.failure: BaseException | None = None
         self.hold: asyncio.Event | None = None
-        self.replies: dict[str, Any] = {"change": [_change()]}
+        self.replies: dict[str, Any] = default_replies()
 
     async def _serve(self, name: str, args: tuple[Any, ...], deadline: Deadline | None) -> Any:
         self.calls.append(UseCaseCall(name, args, deadline))
@@ -268,15 +273,23 @@ class FakeUseCases:
         return await self._serve("reconcile_report", (*args, kwargs), deadline)
 
 
-def _change() -> StatusChange:
-    from fapiao_gateway.domain.invoice import InvoiceRef
-
-    return StatusChange(
-        InvoiceRef("card-1", "code-1"),
-        ReimburseStatus.INIT,
-        ReimburseStatus.LOCK,
-        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-    )
+def default_replies() -> dict[str, Any]:
+    """A plain answer of every use case, for calls that get that far."""
+    ref = InvoiceRef("card-1", "code-1")
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    invoice = Invoice(ref, "openid-1", ReimburseStatus.INIT, total_fen=12345)
+    session = ImportSession(OFFICIAL.appid, "report-1", "admin", "https://e.example/i", now)
+    return {
+        "get_invoice": invoice,
+        "get_invoices": [invoice],
+        "change": [StatusChange(ref, ReimburseStatus.INIT, ReimburseStatus.LOCK, now)],
+        "sign": Signatures(wx_config=WxConfig(OFFICIAL.appid, 1, "nonce", "signature", "u")),
+        "issue": (b"png", session),
+        "import_invoices": ImportResult("report-1", ()),
+        "search": (SearchPage(), ""),
+        "list": (AuditPage(()), ""),
+        "reconcile_report": Reconciliation(OFFICIAL.appid),
+    }
 
 
 class Accounts:
