@@ -21,9 +21,11 @@ _POSITIONAL = {"Errcode": 1, "LookupFailure": 0}
 #: `reason=` arguments that are not literals, each with the reasons it can carry. A new one
 #: fails test_no_reason_is_made_where_the_scan_cannot_see until it is listed here.
 PASSED_ON: dict[tuple[str, str], frozenset[str]] = {
-    # The error mapper and GetInvoices' slots carry a reason made elsewhere.
+    # The error mapper, the errcode tables' error maker and GetInvoices' slots carry a
+    # reason made elsewhere.
     ("api/errors.py", "error.reason"): frozenset(),
     ("api/convert.py", "result.reason"): frozenset(),
+    ("services/invoices.py", "error.reason"): frozenset(),
     ("wechat/errcodes.py", "row.reason"): frozenset(),
     # A status change the ledger refuses: the type of its first violation (why_not in
     # domain/status_changes.py, checked by test_passed_on_reasons_are_what_why_not_says).
@@ -99,3 +101,18 @@ def documented_reasons() -> dict[str, list[str]]:
         for word in REASON.findall(cells[column]):
             found[word].append(where)
     return dict(found)
+
+
+def documented_errcodes() -> dict[str, dict[int, tuple[str, str, str]]]:
+    """The platform tables of docs/errors.md: {platform: {errcode: (code, reason, line)}},
+    the platform named by the bold `platform = "..."` that opens the table's section."""
+    tables: dict[str, dict[int, tuple[str, str, str]]] = defaultdict(dict)
+    platform = ""
+    for number, line in enumerate(DOCS.read_text().splitlines(), start=1):
+        opening = re.match(r'\*\*.*`platform = "(\w+)"`', line)
+        if opening:
+            platform = opening.group(1)
+        cells = _cells(line) if line.startswith("|") else []
+        if platform and len(cells) == 4 and re.fullmatch(r"-?\d+", cells[0]):
+            tables[platform][int(cells[0])] = (cells[2], cells[3], f"docs/errors.md:{number}")
+    return dict(tables)

@@ -10,6 +10,7 @@ test_error_model.CASES that makes the gateway answer it.
 from dataclasses import dataclass
 
 import grpc
+from fapiao_gateway.wechat.errcodes import Effect
 
 C = grpc.StatusCode
 
@@ -117,3 +118,19 @@ REASONS = _rows(
     # GetInvoices' slots (LookupFailure), not a failed call
     ("INVOICE_NOT_RETURNED",),
 )
+
+
+#: What the error model says each kind of WeChat errcode becomes: its code and the details
+#: after its ErrorInfo (QUOTA rows with a retry_after add a RetryInfo).
+BY_EFFECT: dict[Effect, tuple[grpc.StatusCode, tuple[str, ...]]] = {
+    Effect.BUSY: (C.UNAVAILABLE, ("RetryInfo",)),
+    Effect.QUOTA: (C.RESOURCE_EXHAUSTED, ("QuotaFailure",)),
+    Effect.ACCOUNT: (C.FAILED_PRECONDITION, ("PreconditionFailure",)),
+    Effect.TOKEN: (C.FAILED_PRECONDITION, ("PreconditionFailure",)),
+    Effect.INVOICE_STATE: (C.FAILED_PRECONDITION, ("PreconditionFailure",)),
+    Effect.LOCKED_ELSEWHERE: (C.FAILED_PRECONDITION, ("PreconditionFailure", "ResourceInfo")),
+    Effect.NOT_FOUND: (C.NOT_FOUND, ("ResourceInfo",)),
+    Effect.BAD_ARGUMENT: (C.INVALID_ARGUMENT, ("BadRequest",)),
+    Effect.INTERNAL: (C.INTERNAL, ()),
+    Effect.UNRECOGNIZED: (C.UNKNOWN, ()),
+}

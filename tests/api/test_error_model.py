@@ -58,25 +58,12 @@ from pydantic import SecretStr
 from tests.api.harness import ACCOUNTS, OFFICIAL, InProcessGateway, Outcome, RawRequest
 from tests.api.harness import Accounts as AccountList
 from tests.api.harness import callers as make_callers
-from tests.api.reason_table import REASONS
+from tests.api.reason_table import BY_EFFECT, REASONS
 from tests.api.requests import valid
 
 C = grpc.StatusCode
 REF = InvoiceRef("card-1", "code-1")
 APPID = OFFICIAL.appid
-#: What the error model says each kind of errcode becomes: the code and the extra details.
-BY_EFFECT: dict[Effect, tuple[grpc.StatusCode, tuple[str, ...]]] = {
-    Effect.BUSY: (C.UNAVAILABLE, ("RetryInfo",)),
-    Effect.QUOTA: (C.RESOURCE_EXHAUSTED, ("QuotaFailure",)),
-    Effect.ACCOUNT: (C.FAILED_PRECONDITION, ("PreconditionFailure",)),
-    Effect.TOKEN: (C.FAILED_PRECONDITION, ("PreconditionFailure",)),
-    Effect.INVOICE_STATE: (C.FAILED_PRECONDITION, ("PreconditionFailure",)),
-    Effect.LOCKED_ELSEWHERE: (C.FAILED_PRECONDITION, ("PreconditionFailure", "ResourceInfo")),
-    Effect.NOT_FOUND: (C.NOT_FOUND, ("ResourceInfo",)),
-    Effect.BAD_ARGUMENT: (C.INVALID_ARGUMENT, ("BadRequest",)),
-    Effect.INTERNAL: (C.INTERNAL, ()),
-    Effect.UNRECOGNIZED: (C.UNKNOWN, ()),
-}
 WECHAT_FACTS = {
     "account": APPID,
     "card_id": REF.card_id,
