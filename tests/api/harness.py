@@ -242,8 +242,10 @@ class FakeUseCases:
     async def get_invoice(self, ctx: RequestContext, *args: Any) -> Any:
         return await self._serve("get_invoice", args, ctx.deadline)
 
-    async def get_invoices(self, ctx: RequestContext, *args: Any) -> Any:
-        return await self._serve("get_invoices", args, ctx.deadline)
+    async def get_invoices(self, ctx: RequestContext, appid: str, refs: Any) -> Any:
+        """One result per ref: the replies given, or the first repeated for every ref."""
+        results = await self._serve("get_invoices", (appid, refs), ctx.deadline)
+        return results if len(results) == len(refs) else [results[0]] * len(refs)
 
     # StatusUpdater
     async def change(self, ctx: RequestContext, *args: Any) -> Any:
