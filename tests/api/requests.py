@@ -1,4 +1,5 @@
-"""A valid request for every InvoiceService RPC (a new RPC needs one here: test_requests checks)."""
+"""A valid request for every InvoiceService RPC (a new RPC needs one here: test_error_model
+checks)."""
 
 from typing import Any
 

@@ -19,11 +19,13 @@ import grpc
 import pytest
 from fapiao.v1 import invoice_service_pb2 as pb
 from fapiao_gateway.api.errors import ERROR_DOMAIN, MAX_STATUS_BYTES
+from fapiao_gateway.api.handlers import SERVICE
 from fapiao_gateway.api.quotas import Quotas
 from fapiao_gateway.domain.accounts import Platform
 from fapiao_gateway.domain.callers import ANY, Caller
 from fapiao_gateway.domain.errors import (
     DeadlineExceeded,
+    ErrorKind,
     FailedPrecondition,
     FieldViolation,
     GatewayError,
@@ -59,7 +61,7 @@ from tests.api.harness import ACCOUNTS, OFFICIAL, InProcessGateway, Outcome, Raw
 from tests.api.harness import Accounts as AccountList
 from tests.api.harness import callers as make_callers
 from tests.api.reason_table import BY_EFFECT, REASONS
-from tests.api.requests import valid
+from tests.api.requests import valid, valid_requests
 
 C = grpc.StatusCode
 REF = InvoiceRef("card-1", "code-1")
@@ -689,3 +691,27 @@ def test_the_call_ends_once_and_is_recorded_with_its_reason(gateway: InProcessGa
         "OUTCOME_PENDING",
         "admin",
     )
+
+
+def test_every_rpc_has_a_valid_request() -> None:
+    served = {m.name for m in SERVICE.methods if not m.server_streaming}
+    assert set(valid_requests()) == served, "tests/api/requests.py: one valid request per RPC"
+
+
+FAMILIES = [kind for kind in GatewayError.__subclasses__() if kind is not GatewayError]
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.__name__)
+def test_each_error_family_is_the_grpc_code_of_its_kind(
+    gateway: InProcessGateway, family: type[GatewayError]
+) -> None:
+    gateway.use_cases.failure = family("Something went wrong.", reason="SOME_REASON")
+
+    outcome = gateway.call("GetInvoice", valid("GetInvoice"))
+
+    assert outcome.code is C[family.kind.value]
+    assert outcome.detail(details.ErrorInfo).reason == "SOME_REASON"
+
+
+def test_every_kind_of_error_has_its_family() -> None:
+    assert {f.kind for f in FAMILIES} == set(ErrorKind)
