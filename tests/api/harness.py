@@ -96,7 +96,9 @@ class AioContext:
 
 
 @dataclass(frozen=True)
-class _CallDetails:
+class CallDetails:
+    """What gRPC tells a generic handler about a call."""
+
     method: str
     invocation_metadata: tuple[tuple[str, Any], ...]
 
@@ -116,7 +118,7 @@ class AioBridge:
             setattr(self, method.name, _bind(self._unary, path, output))
 
     def _open(self, path: str, context: grpc.ServicerContext) -> tuple[Any, AioContext]:
-        details = _CallDetails(path, tuple(context.invocation_metadata() or ()))
+        details = CallDetails(path, tuple(context.invocation_metadata() or ()))
         handler = self._generic.service(details)  # type: ignore[arg-type]
         assert handler is not None, f"no handler for {path}"
         return handler, AioContext(context)
@@ -355,7 +357,7 @@ class InProcessGateway:
             import_qr_ttl=timedelta(minutes=10),
         )
         gated = invoice_service_handler(servicer, lambda: self.people.directory, self.admission)
-        generic = WrappedHandlers(
+        self.generic = WrappedHandlers(
             [gated],
             [
                 CallRecorder([self.recorded.append]).wrap,
@@ -363,7 +365,7 @@ class InProcessGateway:
             ],
         )
         self.server = grpc_testing.server_from_dictionary(
-            {SERVICE: AioBridge(generic, self.loop)}, grpc_testing.strict_real_time()
+            {SERVICE: AioBridge(self.generic, self.loop)}, grpc_testing.strict_real_time()
         )
 
     def key(self, caller: str = "admin") -> tuple[tuple[str, str], ...]:

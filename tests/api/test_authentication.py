@@ -12,7 +12,16 @@ from fapiao_gateway.auth.directory import CallerDirectory
 from fapiao_gateway.auth.keys import create_key
 from google.rpc import error_details_pb2 as details
 
-from tests.api.harness import ADMIN, READER, SECRET, InProcessGateway, Outcome, RawRequest, callers
+from tests.api.harness import (
+    ADMIN,
+    READER,
+    SECRET,
+    CallDetails,
+    InProcessGateway,
+    Outcome,
+    RawRequest,
+    callers,
+)
 from tests.api.requests import valid
 
 C = grpc.StatusCode
@@ -78,6 +87,17 @@ def test_the_refusal_comes_before_the_request_is_read(gateway: InProcessGateway)
     outcome = gateway.call("GetInvoice", RawRequest(b"\x0a\x01\xff"), metadata=())
 
     _assert_refused(gateway, outcome)  # not MALFORMED_REQUEST: nothing was decoded
+
+
+def test_the_gate_answers_before_the_request_is_read(gateway: InProcessGateway) -> None:
+    """gRPC reads a unary request before it runs the handler: the gate's refusal is a
+    request-streaming handler, which runs as soon as the headers arrive."""
+    path = "/fapiao.v1.InvoiceService/GetInvoice"
+    refused = gateway.generic.service(CallDetails(path, ()))  # type: ignore[arg-type]
+    let_in = gateway.generic.service(CallDetails(path, gateway.key()))  # type: ignore[arg-type]
+
+    assert refused is not None and refused.request_streaming
+    assert let_in is not None and not let_in.request_streaming
 
 
 def test_a_valid_key_names_its_caller(gateway: InProcessGateway) -> None:
