@@ -7,6 +7,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import grpc
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "server" / "fapiao_gateway"
 DOCS = ROOT / "docs" / "errors.md"
@@ -85,26 +87,52 @@ def _cells(line: str) -> list[str]:
 def documented_reasons() -> dict[str, list[str]]:
     """{reason: ["docs/errors.md:line", ...]}: the UPPER_SNAKE words of every table's
     `reason` column, and those in `backticks` in the prose."""
-    found: dict[str, list[str]] = defaultdict(list)
+    return {reason: [where for where, _ in found] for reason, found in _documented().items()}
+
+
+def documented_codes() -> dict[str, set[str]]:
+    """{reason: the gRPC code names docs/errors.md gives it}: the code column of each table
+    row the reason is in (none for a reason only the prose names)."""
+    return {
+        reason: {code for _, codes in found for code in codes}
+        for reason, found in _documented().items()
+    }
+
+
+def _documented() -> dict[str, list[tuple[str, frozenset[str]]]]:
+    """{reason: [(where, the code names of its row), ...]} from docs/errors.md."""
+    found: dict[str, list[tuple[str, frozenset[str]]]] = defaultdict(list)
     column: int | None = None
+    code_column = -1
     for number, line in enumerate(DOCS.read_text().splitlines(), start=1):
         where = f"docs/errors.md:{number}"
         if not line.startswith("|"):
             column = None
             for word in re.findall(r"`([A-Z0-9_]+)`", line):
                 if REASON.fullmatch(word):
-                    found[word].append(where)
+                    found[word].append((where, frozenset()))
             continue
         cells = _cells(line)
         if column is None:  # a table's header
             names = [c.lower() for c in cells]
             column = next((i for i, c in enumerate(names) if c.startswith("reason")), -1)
+            code_column = names.index("code") if "code" in names else -1
             continue
         if column < 0 or set(line) <= set("|- "):
             continue
+        codes = (
+            frozenset(
+                word for word in re.findall(r"[A-Z_]+", cells[code_column]) if word in _GRPC_CODES
+            )
+            if code_column >= 0
+            else frozenset()
+        )
         for word in REASON.findall(cells[column]):
-            found[word].append(where)
+            found[word].append((where, codes))
     return dict(found)
+
+
+_GRPC_CODES = frozenset(code.name for code in grpc.StatusCode)
 
 
 def documented_errcodes() -> dict[str, dict[int, tuple[str, str, str]]]:

@@ -17,6 +17,7 @@ from fapiao_gateway.wechat.errcodes import ERRCODES
 from tests.api.reason_sources import (
     PASSED_ON,
     code_reasons,
+    documented_codes,
     documented_errcodes,
     documented_reasons,
 )
@@ -40,6 +41,17 @@ def test_every_reason_in_the_docs_has_a_row_and_every_row_is_in_the_docs() -> No
         "reasons docs/errors.md documents with no row in tests/api/reason_table.py:\n"
         + _listing(documented, unlisted)
     )
+
+
+def test_each_row_has_the_codes_the_docs_give_its_reason() -> None:
+    documented = documented_codes()
+
+    wrong = {
+        reason: (sorted(c.name for c in row.codes), sorted(documented.get(reason, ())))
+        for reason, row in REASONS.items()
+        if {c.name for c in row.codes} != documented.get(reason, set())
+    }
+    assert not wrong, f"reason: (codes in reason_table.py, codes in docs/errors.md): {wrong}"
 
 
 def test_every_reason_the_code_makes_has_a_row_and_every_row_is_made() -> None:
