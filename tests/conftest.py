@@ -3,17 +3,22 @@ guard that the suite leaves the working tree and the temporary directory as it f
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 import pytest
 from fapiao.v1 import invoice_service_pb2_grpc
-from fapiao_gateway.bootstrap import Gateway, start_gateway
 from fapiao_gateway.config import IntentSettings, ReconcileSettings, Settings, UpstreamSettings
-from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 
 from tests.rpc import Stub
 from tests.support import auth as support_auth
 from tests.support import scratch
+
+if TYPE_CHECKING:
+    # Imported where a fixture needs them: the composition root costs seconds to import, and
+    # in-process tests (tests/api, tests/unit) never start a gateway.
+    from fapiao_gateway.bootstrap import Gateway
+    from fapiao_gateway.sandbox.app import Sandbox
 
 #: The session hooks that check the suite leaves no trace (tests/support/hygiene.py).
 pytest_plugins = ["tests.support.hygiene"]
@@ -58,19 +63,23 @@ def _scratch(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def sandbox() -> Sandbox:
+def sandbox() -> "Sandbox":
+    from fapiao_gateway.sandbox.app import create_sandbox
+
     return create_sandbox()
 
 
 @pytest.fixture
-async def gateway(sandbox: Sandbox) -> AsyncIterator[Gateway]:
+async def gateway(sandbox: "Sandbox") -> AsyncIterator["Gateway"]:
+    from fapiao_gateway.bootstrap import start_gateway
+
     running = await start_gateway(gateway_settings(), sandbox=sandbox)
     yield running
     await running.stop(0)
 
 
 @pytest.fixture
-async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
+async def channel(gateway: "Gateway") -> AsyncIterator[grpc.aio.Channel]:
     """A channel authenticated as the gateway's (sandbox) development caller."""
     async with support_auth.channel(gateway.address, gateway.callers.development_key) as opened:
         yield opened
@@ -81,15 +90,17 @@ def stub(channel: grpc.aio.Channel) -> Stub:
     return invoice_service_pb2_grpc.InvoiceServiceStub(channel)
 
 
-GatewayFactory = Callable[..., Awaitable[Gateway]]
+GatewayFactory = Callable[..., Awaitable["Gateway"]]
 
 
 @pytest.fixture
-async def make_gateway(sandbox: Sandbox) -> AsyncIterator[GatewayFactory]:
+async def make_gateway(sandbox: "Sandbox") -> AsyncIterator[GatewayFactory]:
     """Starts gateways with settings of the test's choosing (stopped at the end)."""
+    from fapiao_gateway.bootstrap import start_gateway
+
     started: list[Gateway] = []
 
-    async def make(**overrides: object) -> Gateway:
+    async def make(**overrides: object) -> "Gateway":
         running = await start_gateway(gateway_settings(**overrides), sandbox=sandbox)
         started.append(running)
         return running
