@@ -90,7 +90,7 @@ async def test_migrations_bring_an_empty_database_to_head(database_url: str) -> 
             )
     finally:
         await engine.dispose()
-    assert version == "0005"
+    assert version == "0006"
     assert {
         "imported_invoices",
         "status_audit",

@@ -14,8 +14,10 @@ from fapiao_gateway.api.validation import NONCE_PATTERN, Violations
 from fapiao_gateway.domain.callers import OPERATION_FOR_STATUS, Operation
 from fapiao_gateway.domain.commands import ChangeStatus, ImportPicks, OpenImportSession
 from fapiao_gateway.domain.context import RequestContext
+from fapiao_gateway.domain.errors import FieldViolation, invalid_fields
 from fapiao_gateway.domain.imports import SearchFilters
 from fapiao_gateway.domain.status_changes import AuditFilters
+from fapiao_gateway.domain.tax_identity import tax_identity
 from fapiao_gateway.services.access import AccessPolicy
 from fapiao_gateway.services.audit_trail import AuditReader
 from fapiao_gateway.services.import_qr import ImportQrIssuer
@@ -200,7 +202,7 @@ class InvoiceServicer:
     async def SearchInvoices(
         self, request: pb.SearchInvoicesRequest, ctx: RequestContext
     ) -> pb.SearchInvoicesResponse:
-        account = self._access.authorize(ctx, request.account, Operation.READ)
+        scope = self._search_scope(request, ctx)
         check = Violations()
         if request.page_size < 0:
             check.add("page_size", "Must not be negative.")
@@ -221,12 +223,17 @@ class InvoiceServicer:
         check.texts("buyer_tax_numbers", request.buyer_tax_numbers, max_items=MAX_TAX_NUMBERS)
         check.texts("seller_tax_numbers", request.seller_tax_numbers, max_items=MAX_TAX_NUMBERS)
         check.optional_text("page_token", request.page_token, max_chars=512)
+        identity = ""
+        if request.all_accounts:
+            identity = self._identity_to_find(request, check)
         check.raise_if_any()
         filters = SearchFilters(
-            account=account.appid,
+            account=scope[0] if len(scope) == 1 and not request.all_accounts else "",
+            accounts=scope if request.all_accounts else (),
+            tax_identity=identity,
             biz_code=request.biz_code,
-            invoice_code=request.invoice_code,
-            invoice_number=request.invoice_number,
+            invoice_code="" if identity else request.invoice_code,
+            invoice_number="" if identity else request.invoice_number,
             update_time_start=update_time_start,
             update_time_end=update_time_end,
             billing_time_start=billing_time_start,
@@ -244,6 +251,36 @@ class InvoiceServicer:
             total_size=page.total_size or 0,
             total_size_estimated=page.total_estimated,
         )
+
+    def _search_scope(
+        self, request: pb.SearchInvoicesRequest, ctx: RequestContext
+    ) -> tuple[str, ...]:
+        """The appids a search covers: the named account, or (all_accounts) every account
+        the caller may read."""
+        if not request.all_accounts:
+            return (self._access.authorize(ctx, request.account, Operation.READ).appid,)
+        readable = self._access.readable(ctx, Operation.READ)
+        if request.account:
+            raise invalid_fields(
+                [FieldViolation("account", "Must be empty when all_accounts is set.")]
+            )
+        return tuple(sorted(a.appid for a in readable))
+
+    @staticmethod
+    def _identity_to_find(request: pb.SearchInvoicesRequest, check: Violations) -> str:
+        """The tax identity a search across accounts looks for ("" after a violation)."""
+        if not request.invoice_number:
+            check.add("invoice_number", "Required when all_accounts is set.")
+            return ""
+        identity = tax_identity(request.invoice_code, request.invoice_number)
+        if identity is None:
+            check.add(
+                "invoice_code",
+                "Required when all_accounts is set, unless invoice_number is a fully "
+                "digital invoice's 20 digits.",
+            )
+            return ""
+        return identity
 
     async def ReconcileInvoices(
         self, request: pb.ReconcileInvoicesRequest, ctx: RequestContext

@@ -52,6 +52,9 @@ imported_invoices = Table(
     Column("imported_by", String(128), nullable=False),
     Column("import_time_us", BigInteger, nullable=False),
     Column("update_time_us", BigInteger, nullable=False),
+    #: The invoice's tax identity (domain/tax_identity.py), NULL when it has none: searched
+    #: across accounts; which row holds it is `tax_identities`.
+    Column("tax_identity", String(64), nullable=True),
     UniqueConstraint("account", "card_id", "encrypt_code", name="uq_imported_invoice"),
     Index("ix_imported_recent", "account", "update_time_us", "id"),
     Index("ix_imported_biz_code", "account", "biz_code", "update_time_us", "id"),
@@ -69,6 +72,20 @@ imported_invoices = Table(
     Index("ix_imported_status", "account", "status", "update_time_us", "id"),
     Index("ix_imported_billing", "account", "billing_time_us", "id"),
     Index("ix_imported_open", "account", "status", "update_time_us", "id"),
+    Index("ix_imported_tax_identity", "tax_identity", "update_time_us", "id"),
+)
+
+#: The company-wide duplicate guard: which imported row (account and card) holds each tax
+#: identity. The primary key makes "one fapiao, one holder" atomic on both backends: of two
+#: imports racing with one identity, the second's insert finds the first's row.
+tax_identities = Table(
+    "tax_identities",
+    metadata,
+    Column("tax_identity", String(64), primary_key=True),
+    Column("account", String(64), nullable=False),
+    Column("card_id", String(128), nullable=False),
+    Column("encrypt_code", String(512), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
 )
 
 #: Every state-changing action (domain/status_changes.py AuditAction): who, for which account

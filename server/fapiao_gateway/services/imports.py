@@ -5,10 +5,11 @@ the call fails, nothing is stored, and every lock this call took is released —
 itself when WeChat answered, by recovery when an answer was lost or the process died.
 
 The order: reserve the request (AIP-155: a replay returns the first result, bizCode
-included) -> fetch -> check -> arm the intent, claiming the invoices to lock -> lock -> store,
-settling the intent in the same transaction. While the intent holds the claims, no other
-request of the gateway can lock or release those invoices, so the compensation releases
-only what this import locked.
+included) -> fetch -> check (per card, and company-wide by tax identity: the same fapiao
+through another card or account is refused before WeChat is touched) -> arm the intent,
+claiming the invoices to lock -> lock -> store, settling the intent in the same
+transaction. While the intent holds the claims, no other request of the gateway can lock or
+release those invoices, so the compensation releases only what this import locked.
 """
 
 import asyncio
@@ -29,8 +30,10 @@ from fapiao_gateway.domain.imports import (
     ImportRecord,
     ImportResult,
     LedgerEntry,
+    identities_of,
     invoices_to_lock,
     new_biz_code,
+    refuse_duplicates,
     refuse_if_held_elsewhere,
     refuse_unreimbursable,
 )
@@ -110,7 +113,16 @@ class InvoiceImporter:
             fetched_at = self._now_us()
             fetched = await fetch_all(self._source, command.appid, refs, ctx.deadline)
             refuse_unreimbursable([fetched[ref].invoice for ref in refs])
-            entries = await self._ledger.entries(command.appid, refs)
+            identities = identities_of([fetched[ref].invoice for ref in refs])
+            # One round trip for both reads: the longer the time from the fetch to the lock
+            # decision, the likelier a status read from WeChat is stale by then.
+            entries, holders = await asyncio.gather(
+                self._ledger.entries(command.appid, refs),
+                self._ledger.holders(set(identities.values())),
+            )
+            # The company-wide duplicate guard, before anything is locked at WeChat; the
+            # ledger checks it again, atomically, as it stores.
+            refuse_duplicates(command.appid, refs, identities, holders)
             statuses = {ref: fetched[ref].invoice.reimburse_status for ref in refs}
             for ref in refs:  # early, before any lock; the ledger checks again as it stores
                 refuse_if_held_elsewhere(entries.get(ref), biz_code, statuses[ref])

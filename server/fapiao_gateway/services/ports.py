@@ -15,6 +15,7 @@ from fapiao_gateway.domain.errors import GatewayError
 from fapiao_gateway.domain.import_sessions import ImportSession
 from fapiao_gateway.domain.imports import (
     Cursor,
+    IdentityHolder,
     ImportRecord,
     ImportResult,
     LedgerEntry,
@@ -50,6 +51,10 @@ class AccountDirectory(Protocol):
     """The configured WeChat accounts, by appid or alias."""
 
     def find(self, name: str) -> WeChatAccount | None: ...
+
+    def listed(self) -> tuple[WeChatAccount, ...]:
+        """Every configured account."""
+        ...
 
 
 class InvoiceSource(Protocol):
@@ -116,6 +121,10 @@ class InvoiceLedger(Protocol):
     async def search(
         self, filters: SearchFilters, cursor: Cursor | None, limit: int
     ) -> SearchPage: ...
+
+    async def holders(self, identities: Collection[str]) -> dict[str, IdentityHolder]:
+        """Who holds each of these tax identities company-wide (any account), where held."""
+        ...
 
 
 class IntentLog(Protocol):

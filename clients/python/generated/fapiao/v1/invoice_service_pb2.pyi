@@ -820,8 +820,11 @@ class SearchInvoicesRequest(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    ALL_ACCOUNTS_FIELD_NUMBER: _builtins.int
     account: _builtins.str
-    """The WeChat account to search in: its appid or a configured alias. Required."""
+    """The WeChat account to search in: its appid or a configured alias. Required,
+    unless all_accounts is set (then it must be empty).
+    """
     biz_code: _builtins.str
     """Only invoices imported under this bizCode."""
     invoice_code: _builtins.str
@@ -837,6 +840,13 @@ class SearchInvoicesRequest(_message.Message):
     page_token: _builtins.str
     """The next_page_token of a previous response, with the same filters;
     empty for the first page.
+    """
+    all_accounts: _builtins.bool
+    """Search every WeChat account the caller may read (permission `read`), not
+    just one: finds one fapiao by its tax identity wherever the company imported
+    it (each result names its account). Requires invoice_number, and
+    invoice_code unless the number is a fully digital invoice's 20 digits; the
+    other filters apply as usual.
     """
     @_builtins.property
     def update_time_start(self) -> _timestamp_pb2.Timestamp:
@@ -878,10 +888,11 @@ class SearchInvoicesRequest(_message.Message):
         status: _invoice_pb2.ReimburseStatus.ValueType = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        all_accounts: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["billing_time_end", b"billing_time_end", "billing_time_start", b"billing_time_start", "update_time_end", b"update_time_end", "update_time_start", b"update_time_start"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "billing_time_end", b"billing_time_end", "billing_time_start", b"billing_time_start", "biz_code", b"biz_code", "buyer_tax_numbers", b"buyer_tax_numbers", "invoice_code", b"invoice_code", "invoice_number", b"invoice_number", "page_size", b"page_size", "page_token", b"page_token", "seller_tax_numbers", b"seller_tax_numbers", "status", b"status", "update_time_end", b"update_time_end", "update_time_start", b"update_time_start"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "all_accounts", b"all_accounts", "billing_time_end", b"billing_time_end", "billing_time_start", b"billing_time_start", "biz_code", b"biz_code", "buyer_tax_numbers", b"buyer_tax_numbers", "invoice_code", b"invoice_code", "invoice_number", b"invoice_number", "page_size", b"page_size", "page_token", b"page_token", "seller_tax_numbers", b"seller_tax_numbers", "status", b"status", "update_time_end", b"update_time_end", "update_time_start", b"update_time_start"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
