@@ -8,7 +8,13 @@ import grpc
 import pytest
 from fapiao.v1 import invoice_service_pb2_grpc
 from fapiao_gateway.bootstrap import Gateway, start_gateway
-from fapiao_gateway.config import IntentSettings, ReconcileSettings, Settings, UpstreamSettings
+from fapiao_gateway.config import (
+    ArchiveSettings,
+    IntentSettings,
+    ReconcileSettings,
+    Settings,
+    UpstreamSettings,
+)
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 
 from tests.rpc import Stub
@@ -43,6 +49,11 @@ def gateway_settings(**overrides: object) -> Settings:
         # No background rounds unless a test asks: they would add upstream calls to the
         # counts tests assert (tests/e2e/test_reconciliation.py runs them).
         "reconcile": ReconcileSettings(enabled=False),
+        # No background downloads either (their getpdf calls would share the sandbox's
+        # faults); tests/e2e/test_archive.py turns the archiver on. Its store is the test's.
+        "archive": ArchiveSettings(
+            enabled=False, directory=str(scratch.directory() / f"archive-{id(overrides)}")
+        ),
         "shutdown_grace_seconds": 0.5,
     }
     options.update(overrides)

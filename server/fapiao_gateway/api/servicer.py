@@ -4,6 +4,7 @@ Methods take the decoded request and the RequestContext (caller, deadline) that 
 built; they never see gRPC itself. Permission is checked before the request is looked at.
 """
 
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 from fapiao.v1 import invoice_service_pb2 as pb
@@ -14,11 +15,13 @@ from fapiao_gateway.api.validation import NONCE_PATTERN, Violations
 from fapiao_gateway.domain.callers import OPERATION_FOR_STATUS, Operation
 from fapiao_gateway.domain.commands import ChangeStatus, ImportPicks, OpenImportSession
 from fapiao_gateway.domain.context import RequestContext
+from fapiao_gateway.domain.documents import DocumentNotAvailable, DocumentRequest
 from fapiao_gateway.domain.errors import FieldViolation, invalid_fields
 from fapiao_gateway.domain.imports import SearchFilters
 from fapiao_gateway.domain.status_changes import AuditFilters
 from fapiao_gateway.domain.tax_identity import tax_identity
 from fapiao_gateway.services.access import AccessPolicy
+from fapiao_gateway.services.archiving import DocumentReader
 from fapiao_gateway.services.audit_trail import AuditReader
 from fapiao_gateway.services.import_qr import ImportQrIssuer
 from fapiao_gateway.services.imports import InvoiceImporter
@@ -65,7 +68,13 @@ class InvoiceServicer:
         *,
         max_batch_update: int,
         import_qr_ttl: timedelta,
+        documents: DocumentReader | None = None,
+        documents_entered: Callable[[], None] = lambda: None,
+        document_chunk_bytes: int = 64 * 1024,
     ) -> None:
+        self._documents = documents
+        self._documents_entered = documents_entered
+        self._document_chunk_bytes = document_chunk_bytes
         self._reconciler = reconciler
         self._audit = audit
         self._signer = signer
@@ -194,6 +203,7 @@ class InvoiceServicer:
         result = await self._importer.import_invoices(
             ctx, ImportPicks(account.appid, request_id, biz_code, tuple(refs), request.lock)
         )
+        self._documents_entered()  # the archiver downloads them, in the background
         return pb.ImportInvoicesResponse(
             biz_code=result.biz_code,
             invoices=[convert.imported_to_proto(i) for i in result.invoices],
@@ -297,6 +307,29 @@ class InvoiceServicer:
             checked_count=done.checked,
             drifts=[convert.drift_to_proto(d) for d in done.drifts],
         )
+
+    async def GetInvoiceDocument(
+        self, request: pb.GetInvoiceDocumentRequest, ctx: RequestContext
+    ) -> AsyncIterator[pb.GetInvoiceDocumentResponse]:
+        account = self._access.authorize(ctx, request.account, Operation.READ)
+        check = Violations()
+        ref = check.ref("invoice", request.invoice, present=request.HasField("invoice"))
+        kind = convert.document_kind_from_proto(request.kind)
+        if kind is None:
+            check.add("kind", f"Unknown document kind {request.kind}.")
+        check.raise_if_any()
+        assert kind is not None
+        wanted = DocumentRequest(account.appid, ref, kind)
+        if self._documents is None:
+            raise DocumentNotAvailable(None, wanted).with_metadata(archive="disabled")
+        opened = await self._documents.open(wanted, self._document_chunk_bytes)
+        first = True
+        async for chunk in opened.chunks:
+            info = convert.document_to_proto(opened.record) if first else None
+            yield pb.GetInvoiceDocumentResponse(document=info, data=chunk)
+            first = False
+        if first:  # an empty document: still one message with its facts
+            yield pb.GetInvoiceDocumentResponse(document=convert.document_to_proto(opened.record))
 
     async def ListAuditEvents(
         self, request: pb.ListAuditEventsRequest, ctx: RequestContext

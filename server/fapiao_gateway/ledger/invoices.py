@@ -51,6 +51,7 @@ from fapiao_gateway.ledger.codecs import (
     to_us,
 )
 from fapiao_gateway.ledger.counting import Total, total
+from fapiao_gateway.ledger.documents import enter_in
 from fapiao_gateway.ledger.engine import Database
 from fapiao_gateway.ledger.queries import claimed_by_other, refs_condition
 from fapiao_gateway.ledger.schema import imported_invoices as t
@@ -479,6 +480,7 @@ async def write_import(
                 update(t).where(refs_condition(account, [ref])).values(**values, **moved)
             )
     await hold_identities(conn, account, identities_of([r.fetched for r in records]), now)
+    await enter_in(conn, account, [r.fetched for r in records], now)
     rows = (await conn.execute(select(t).where(refs_condition(account, refs)))).all()
     by_ref = {InvoiceRef(r.card_id, r.encrypt_code): r for r in rows}
     return [imported_from_row(by_ref[ref]) for ref in refs]

@@ -88,6 +88,31 @@ tax_identities = Table(
     Column("created_us", BigInteger, nullable=False),
 )
 
+#: The archive of each imported invoice's documents (domain/documents.py): one row per
+#: account, invoice and document kind, PENDING until stored (digest, size, fetch time) or
+#: FAILED after its last attempt; the bytes are in the archive store, by digest.
+invoice_documents = Table(
+    "invoice_documents",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("card_id", String(128), primary_key=True),
+    Column("encrypt_code", String(512), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("digest", String(64), nullable=False, server_default=""),
+    Column("size", BigInteger, nullable=False, server_default="0"),
+    Column("fetched_us", BigInteger, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    #: When the next download may be tried (PENDING only).
+    Column("next_attempt_us", BigInteger, nullable=False, server_default="0"),
+    #: Why the last attempt failed ("" once archived).
+    Column("reason", String(128), nullable=False, server_default=""),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Index("ix_document_due", "state", "next_attempt_us"),
+)
+
 #: Every state-changing action (domain/status_changes.py AuditAction): who, for which account
 #: and bizCode, which invoices, from what to what, and how it ended (OK, REPLAYED,
 #: RECONCILED, ..., or the failure's reason and WeChat errcode).

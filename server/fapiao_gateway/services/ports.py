@@ -6,11 +6,12 @@ InvoiceRefs and domain values, never a secret-bearing account, WeChat's JSON, a 
 protobuf.
 """
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Protocol
 
 from fapiao_gateway.domain.accounts import WeChatAccount
 from fapiao_gateway.domain.context import Deadline
+from fapiao_gateway.domain.documents import DocumentKind, DocumentRecord
 from fapiao_gateway.domain.errors import GatewayError
 from fapiao_gateway.domain.import_sessions import ImportSession
 from fapiao_gateway.domain.imports import (
@@ -243,3 +244,37 @@ class ReplayObserver(Protocol):
     """Told when a request is answered with the first outcome of its request_id (metrics)."""
 
     def replayed(self, rpc: str) -> None: ...
+
+
+class DocumentSource(Protocol):
+    """Downloading a document WeChat lends by URL (DocumentFetchFailed when none came)."""
+
+    async def download(self, url: str) -> bytes: ...
+
+
+class ArchiveStore(Protocol):
+    """Where archived documents are kept, content-addressed by SHA-256."""
+
+    async def put(self, data: bytes) -> str:
+        """Stores `data`; returns its SHA-256 (hex)."""
+        ...
+
+    def chunks(self, digest: str, chunk_size: int) -> AsyncIterator[bytes]: ...
+
+
+class DocumentLedger(Protocol):
+    """The archive records of the invoices' documents (domain/documents.py)."""
+
+    async def find(
+        self, account: str, ref: InvoiceRef, kind: DocumentKind
+    ) -> DocumentRecord | None: ...
+
+    async def enter_missing(self, limit: int) -> int: ...
+
+    async def take_due(self, limit: int, lease_us: int) -> list[DocumentRecord]: ...
+
+    async def archived(self, record: DocumentRecord, digest: str, size: int) -> None: ...
+
+    async def attempt_failed(
+        self, record: DocumentRecord, reason: str, *, retry_at_us: int | None
+    ) -> None: ...

@@ -1,4 +1,5 @@
-"""The company-wide duplicate guard: invoices keyed by their tax identity.
+"""The company-wide duplicate guard (invoices keyed by their tax identity), and the archive of
+the invoices' documents.
 
 - `imported_invoices.tax_identity`: the invoice's tax identity (domain/tax_identity.py),
   NULL when it lacks one; indexed for the search across accounts. Existing rows get theirs
@@ -7,6 +8,9 @@
   entered in the order they were first stored (by id): where the ledger already holds one
   fapiao through several cards, the first holds it, and the others stay as they are
   (findable by the search; a new import of them is refused as a duplicate).
+- `invoice_documents`: each imported invoice's documents (PDF, trip attachment) and their
+  archiving state. Empty here: the archiver enters the invoices imported before it existed
+  as it goes (services/archiving.py).
 
 Revision ID: 0006
 Revises: 0005
@@ -51,6 +55,24 @@ def upgrade() -> None:
         sa.Column("created_us", sa.BigInteger, nullable=False),
     )
     _backfill()
+    op.create_table(
+        "invoice_documents",
+        sa.Column("account", sa.String(64), primary_key=True),
+        sa.Column("card_id", sa.String(128), primary_key=True),
+        sa.Column("encrypt_code", sa.String(512), primary_key=True),
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False, server_default=""),
+        sa.Column("size", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("fetched_us", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("next_attempt_us", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("reason", sa.String(128), nullable=False, server_default=""),
+        sa.Column("created_us", sa.BigInteger, nullable=False),
+        sa.Column("updated_us", sa.BigInteger, nullable=False),
+    )
+    op.create_index("ix_document_due", "invoice_documents", ["state", "next_attempt_us"])
 
 
 def _backfill() -> None:
@@ -107,6 +129,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("invoice_documents")
     op.drop_table("tax_identities")
     op.drop_index("ix_imported_tax_identity", table_name="imported_invoices")
     with op.batch_alter_table("imported_invoices") as batch:

@@ -164,6 +164,21 @@ public final class InvoiceServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_fapiao_v1_AuditedInvoice_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_fapiao_v1_GetInvoiceDocumentRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_fapiao_v1_GetInvoiceDocumentRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_fapiao_v1_InvoiceDocumentInfo_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_fapiao_v1_InvoiceDocumentInfo_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_fapiao_v1_GetInvoiceDocumentResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_fapiao_v1_GetInvoiceDocumentResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -312,42 +327,60 @@ public final class InvoiceServiceProto {
       "~\n\016AuditedInvoice\022\'\n\003ref\030\001 \001(\0132\025.fapiao." +
       "v1.InvoiceRefR\003ref\022C\n\017previous_status\030\002 " +
       "\001(\0162\032.fapiao.v1.ReimburseStatusR\016previou" +
-      "sStatus*\207\001\n\013SignPurpose\022\034\n\030SIGN_PURPOSE_" +
-      "UNSPECIFIED\020\000\022\032\n\026SIGN_PURPOSE_WX_CONFIG\020" +
-      "\001\022\037\n\033SIGN_PURPOSE_CHOOSE_INVOICE\020\002\022\035\n\031SI" +
-      "GN_PURPOSE_AGENT_CONFIG\020\003*\341\001\n\013AuditActio" +
-      "n\022\034\n\030AUDIT_ACTION_UNSPECIFIED\020\000\022\036\n\032AUDIT" +
-      "_ACTION_STATUS_CHANGE\020\001\022\034\n\030AUDIT_ACTION_" +
-      "IMPORT_LOCK\020\002\022\035\n\031AUDIT_ACTION_COMPENSATI" +
-      "ON\020\003\022\037\n\033AUDIT_ACTION_IMPORT_SESSION\020\004\022\025\n" +
-      "\021AUDIT_ACTION_READ\020\005\022\037\n\033AUDIT_ACTION_REC" +
-      "ONCILIATION\020\0062\336\006\n\016InvoiceService\022I\n\nGetI" +
-      "nvoice\022\034.fapiao.v1.GetInvoiceRequest\032\035.f" +
-      "apiao.v1.GetInvoiceResponse\022L\n\013GetInvoic" +
-      "es\022\035.fapiao.v1.GetInvoicesRequest\032\036.fapi" +
-      "ao.v1.GetInvoicesResponse\022O\n\014UpdateStatu" +
-      "s\022\036.fapiao.v1.UpdateStatusRequest\032\037.fapi" +
-      "ao.v1.UpdateStatusResponse\022^\n\021UpdateStat" +
-      "usBatch\022#.fapiao.v1.UpdateStatusBatchReq" +
-      "uest\032$.fapiao.v1.UpdateStatusBatchRespon" +
-      "se\022F\n\tSignJsapi\022\033.fapiao.v1.SignJsapiReq" +
-      "uest\032\034.fapiao.v1.SignJsapiResponse\022R\n\rIs" +
-      "sueImportQr\022\037.fapiao.v1.IssueImportQrReq" +
-      "uest\032 .fapiao.v1.IssueImportQrResponse\022U" +
-      "\n\016ImportInvoices\022 .fapiao.v1.ImportInvoi" +
-      "cesRequest\032!.fapiao.v1.ImportInvoicesRes" +
-      "ponse\022U\n\016SearchInvoices\022 .fapiao.v1.Sear" +
-      "chInvoicesRequest\032!.fapiao.v1.SearchInvo" +
-      "icesResponse\022^\n\021ReconcileInvoices\022#.fapi" +
-      "ao.v1.ReconcileInvoicesRequest\032$.fapiao." +
-      "v1.ReconcileInvoicesResponse\022X\n\017ListAudi" +
-      "tEvents\022!.fapiao.v1.ListAuditEventsReque" +
-      "st\032\".fapiao.v1.ListAuditEventsResponseB\247" +
-      "\001\n!io.github.fapiaogateway.fapiao.v1B\023In" +
-      "voiceServiceProtoP\001ZFgithub.com/fapiao-g" +
-      "ateway/fapiao-gateway/clients/go/fapiao/" +
-      "v1;fapiaov1\252\002\tFapiao.V1\312\002\tFapiao\\V1\352\002\nFa" +
-      "piao::V1b\006proto3"
+      "sStatus\"\232\001\n\031GetInvoiceDocumentRequest\022\030\n" +
+      "\007account\030\001 \001(\tR\007account\022/\n\007invoice\030\002 \001(\013" +
+      "2\025.fapiao.v1.InvoiceRefR\007invoice\0222\n\004kind" +
+      "\030\003 \001(\0162\036.fapiao.v1.InvoiceDocumentKindR\004" +
+      "kind\"\336\001\n\023InvoiceDocumentInfo\0222\n\004kind\030\001 \001" +
+      "(\0162\036.fapiao.v1.InvoiceDocumentKindR\004kind" +
+      "\022!\n\014content_type\030\002 \001(\tR\013contentType\022\035\n\ns" +
+      "ize_bytes\030\003 \001(\003R\tsizeBytes\022\026\n\006sha256\030\004 \001" +
+      "(\tR\006sha256\0229\n\nfetch_time\030\005 \001(\0132\032.google." +
+      "protobuf.TimestampR\tfetchTime\"l\n\032GetInvo" +
+      "iceDocumentResponse\022:\n\010document\030\001 \001(\0132\036." +
+      "fapiao.v1.InvoiceDocumentInfoR\010document\022" +
+      "\022\n\004data\030\002 \001(\014R\004data*\207\001\n\013SignPurpose\022\034\n\030S" +
+      "IGN_PURPOSE_UNSPECIFIED\020\000\022\032\n\026SIGN_PURPOS" +
+      "E_WX_CONFIG\020\001\022\037\n\033SIGN_PURPOSE_CHOOSE_INV" +
+      "OICE\020\002\022\035\n\031SIGN_PURPOSE_AGENT_CONFIG\020\003*\341\001" +
+      "\n\013AuditAction\022\034\n\030AUDIT_ACTION_UNSPECIFIE" +
+      "D\020\000\022\036\n\032AUDIT_ACTION_STATUS_CHANGE\020\001\022\034\n\030A" +
+      "UDIT_ACTION_IMPORT_LOCK\020\002\022\035\n\031AUDIT_ACTIO" +
+      "N_COMPENSATION\020\003\022\037\n\033AUDIT_ACTION_IMPORT_" +
+      "SESSION\020\004\022\025\n\021AUDIT_ACTION_READ\020\005\022\037\n\033AUDI" +
+      "T_ACTION_RECONCILIATION\020\006*\177\n\023InvoiceDocu" +
+      "mentKind\022%\n!INVOICE_DOCUMENT_KIND_UNSPEC" +
+      "IFIED\020\000\022!\n\035INVOICE_DOCUMENT_KIND_INVOICE" +
+      "\020\001\022\036\n\032INVOICE_DOCUMENT_KIND_TRIP\020\0022\303\007\n\016I" +
+      "nvoiceService\022I\n\nGetInvoice\022\034.fapiao.v1." +
+      "GetInvoiceRequest\032\035.fapiao.v1.GetInvoice" +
+      "Response\022L\n\013GetInvoices\022\035.fapiao.v1.GetI" +
+      "nvoicesRequest\032\036.fapiao.v1.GetInvoicesRe" +
+      "sponse\022O\n\014UpdateStatus\022\036.fapiao.v1.Updat" +
+      "eStatusRequest\032\037.fapiao.v1.UpdateStatusR" +
+      "esponse\022^\n\021UpdateStatusBatch\022#.fapiao.v1" +
+      ".UpdateStatusBatchRequest\032$.fapiao.v1.Up" +
+      "dateStatusBatchResponse\022F\n\tSignJsapi\022\033.f" +
+      "apiao.v1.SignJsapiRequest\032\034.fapiao.v1.Si" +
+      "gnJsapiResponse\022R\n\rIssueImportQr\022\037.fapia" +
+      "o.v1.IssueImportQrRequest\032 .fapiao.v1.Is" +
+      "sueImportQrResponse\022U\n\016ImportInvoices\022 ." +
+      "fapiao.v1.ImportInvoicesRequest\032!.fapiao" +
+      ".v1.ImportInvoicesResponse\022U\n\016SearchInvo" +
+      "ices\022 .fapiao.v1.SearchInvoicesRequest\032!" +
+      ".fapiao.v1.SearchInvoicesResponse\022^\n\021Rec" +
+      "oncileInvoices\022#.fapiao.v1.ReconcileInvo" +
+      "icesRequest\032$.fapiao.v1.ReconcileInvoice" +
+      "sResponse\022X\n\017ListAuditEvents\022!.fapiao.v1" +
+      ".ListAuditEventsRequest\032\".fapiao.v1.List" +
+      "AuditEventsResponse\022c\n\022GetInvoiceDocumen" +
+      "t\022$.fapiao.v1.GetInvoiceDocumentRequest\032" +
+      "%.fapiao.v1.GetInvoiceDocumentResponse0\001" +
+      "B\247\001\n!io.github.fapiaogateway.fapiao.v1B\023" +
+      "InvoiceServiceProtoP\001ZFgithub.com/fapiao" +
+      "-gateway/fapiao-gateway/clients/go/fapia" +
+      "o/v1;fapiaov1\252\002\tFapiao.V1\312\002\tFapiao\\V1\352\002\n" +
+      "Fapiao::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -536,6 +569,24 @@ public final class InvoiceServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_fapiao_v1_AuditedInvoice_descriptor,
         new java.lang.String[] { "Ref", "PreviousStatus", });
+    internal_static_fapiao_v1_GetInvoiceDocumentRequest_descriptor =
+      getDescriptor().getMessageTypes().get(29);
+    internal_static_fapiao_v1_GetInvoiceDocumentRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_fapiao_v1_GetInvoiceDocumentRequest_descriptor,
+        new java.lang.String[] { "Account", "Invoice", "Kind", });
+    internal_static_fapiao_v1_InvoiceDocumentInfo_descriptor =
+      getDescriptor().getMessageTypes().get(30);
+    internal_static_fapiao_v1_InvoiceDocumentInfo_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_fapiao_v1_InvoiceDocumentInfo_descriptor,
+        new java.lang.String[] { "Kind", "ContentType", "SizeBytes", "Sha256", "FetchTime", });
+    internal_static_fapiao_v1_GetInvoiceDocumentResponse_descriptor =
+      getDescriptor().getMessageTypes().get(31);
+    internal_static_fapiao_v1_GetInvoiceDocumentResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_fapiao_v1_GetInvoiceDocumentResponse_descriptor,
+        new java.lang.String[] { "Document", "Data", });
     io.github.fapiaogateway.fapiao.v1.InvoiceProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
