@@ -472,7 +472,9 @@ class Archive:
     reader: DocumentReader
 
 
-def _archive(settings: Settings, db: Database, transport: Transport) -> Archive:
+def _archive(
+    settings: Settings, db: Database, transport: Transport, telemetry: Telemetry
+) -> Archive:
     options = settings.archive
     records = DocumentLedger(db, wall_clock_us)
     store = DirectoryArchive(Path(options.directory))
@@ -484,7 +486,7 @@ def _archive(settings: Settings, db: Database, transport: Transport) -> Archive:
         retry_base_seconds=options.retry_base_seconds,
         retry_max_seconds=options.retry_max_seconds,
     )
-    archiver = Archiver(records, fetcher, store, wall_clock_us, policy)
+    archiver = Archiver(records, fetcher, store, wall_clock_us, policy, telemetry.metrics)
     return Archive(records, store, archiver, DocumentReader(records, store))
 
 
@@ -569,7 +571,7 @@ async def assemble(
         db,
         redis,
         telemetry,
-        _archive(settings, db, transport),
+        _archive(settings, db, transport, telemetry),
     )
 
 

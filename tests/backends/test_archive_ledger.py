@@ -4,6 +4,8 @@ its digest, size and fetch time; a corrupt one is retried, then FAILED with its 
 never stored; rows imported before the archive existed are entered by the archiver."""
 
 import hashlib
+import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -27,6 +29,7 @@ from fapiao_gateway.services.archiving import ArchivePolicy, Archiver, DocumentR
 from sqlalchemy import delete
 
 from tests.services.fakes import FakeClock
+from tests.support.processes import run
 
 ACCOUNT = "wx5a6b7c8d9e0f1a2b"
 GOOD, BAD, TRIP = (InvoiceRef(f"card-{n}", f"code-{n}") for n in ("good", "bad", "trip"))
@@ -168,3 +171,33 @@ async def test_rows_imported_before_the_archive_are_entered_by_the_archiver(
     assert done.archived == 1
     found = await archive.records.find(ACCOUNT, GOOD, DocumentKind.INVOICE)
     assert found is not None and found.state is ArchiveState.ARCHIVED
+
+
+async def test_archive_verify_finds_a_file_corrupted_on_disk(
+    archive: Archive, database_url: str
+) -> None:
+    await import_(archive, invoice(GOOD, "good"))
+    assert (await archive.archiver.run_once()).archived == 1
+    env = {
+        **os.environ,
+        "FAPIAO_DATABASE_URL": database_url,
+        "FAPIAO_ARCHIVE__DIRECTORY": str(archive.store.root),
+    }
+    code, out, _ = await run("archive", "verify", env=env)
+    assert (code, json.loads(out.splitlines()[-1])) == (0, {"checked": 1, "problems": 0})
+
+    ((digest, path),) = list(archive.store.stored())
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit flipped on disk
+    path.write_bytes(bytes(data))
+    code, out, _ = await run("archive", "verify", env=env)
+
+    assert code == 1
+    problem, summary = (json.loads(line) for line in out.splitlines()[-2:])
+    assert (problem["digest"], problem["problem"]) == (digest, "DIGEST_MISMATCH")
+    assert problem["actual"] == hashlib.sha256(bytes(data)).hexdigest()
+    assert summary == {"checked": 1, "problems": 1}
+
+    path.unlink()  # gone altogether: the ledger still says it is archived
+    code, out, _ = await run("archive", "verify", env=env)
+    assert code == 1 and json.loads(out.splitlines()[-2])["problem"] == "MISSING"

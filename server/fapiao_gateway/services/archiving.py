@@ -23,7 +23,13 @@ from fapiao_gateway.domain.documents import (
     pdf_problem,
 )
 from fapiao_gateway.domain.errors import GatewayError
-from fapiao_gateway.services.ports import ArchiveStore, Clock, DocumentLedger, DocumentSource
+from fapiao_gateway.services.ports import (
+    ArchiveObserver,
+    ArchiveStore,
+    Clock,
+    DocumentLedger,
+    DocumentSource,
+)
 
 log = logging.getLogger("fapiao_gateway.archive")
 
@@ -59,7 +65,9 @@ class Archiver:
         store: ArchiveStore,
         clock: Clock,
         policy: ArchivePolicy,
+        observer: ArchiveObserver | None = None,
     ) -> None:
+        self._observer = observer
         self._records = records
         self._source = source
         self._store = store
@@ -97,6 +105,9 @@ class Archiver:
             archived += outcome is ArchiveState.ARCHIVED
             retrying += outcome is ArchiveState.PENDING
             failed += outcome is ArchiveState.FAILED
+        if self._observer is not None:
+            totals = await self._records.totals()
+            self._observer.archive_round(totals, archived, retrying, failed)
         return RoundResult(archived, retrying, failed)
 
     async def _archive(self, record: DocumentRecord) -> ArchiveState:

@@ -278,3 +278,15 @@ class DocumentLedger(Protocol):
     async def attempt_failed(
         self, record: DocumentRecord, reason: str, *, retry_at_us: int | None
     ) -> None: ...
+
+    async def totals(self) -> dict[str, tuple[int, int]]:
+        """Per state: how many records, and how many archived bytes."""
+        ...
+
+
+class ArchiveObserver(Protocol):
+    """Told after each archiver round (the metrics)."""
+
+    def archive_round(
+        self, totals: Mapping[str, tuple[int, int]], archived: int, retrying: int, failed: int
+    ) -> None: ...
