@@ -1,6 +1,7 @@
 """Fixtures shared by the suite: a sandbox, a real gateway on 127.0.0.1:0, its client; and the
 guard that the suite leaves the working tree and the temporary directory as it found them."""
 
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -51,8 +52,11 @@ def gateway_settings(**overrides: object) -> Settings:
         "reconcile": ReconcileSettings(enabled=False),
         # No background downloads either (their getpdf calls would share the sandbox's
         # faults); tests/e2e/test_archive.py turns the archiver on. Its store is the test's.
+        # (Disabled, nothing is ever written there; module-scoped gateways start before a
+        # test's scratch directory exists.)
         "archive": ArchiveSettings(
-            enabled=False, directory=str(scratch.directory() / f"archive-{id(overrides)}")
+            enabled=False,
+            directory=str((scratch.current or Path(tempfile.gettempdir())) / "archive-unused"),
         ),
         "shutdown_grace_seconds": 0.5,
     }

@@ -20,6 +20,7 @@ from fapiao_gateway.sandbox.pdfs import invoice_pdf
 from tests.conftest import GatewayFactory
 from tests.rpc import Stub, decode, failure_of
 from tests.support import auth, scratch
+from tests.support.metrics import scrape
 from tests.support.waiting import eventually
 
 INVOICE = seed.invoices()[0]  # pdf_url ...&media_id=sandbox-14869350
@@ -44,7 +45,7 @@ def archive(**overrides: object) -> ArchiveSettings:
 
 @pytest.fixture
 async def archiving(make_gateway: GatewayFactory) -> Gateway:
-    return await make_gateway(archive=archive(max_attempts=3))
+    return await make_gateway(archive=archive(max_attempts=3), http_listen="127.0.0.1:0")
 
 
 @pytest.fixture
@@ -107,6 +108,21 @@ async def test_an_imported_invoice_pdf_reads_back_byte_for_byte(
     assert len(messages) == -(-len(SERVED) // 1024)  # in chunks of the configured size
     assert [m.HasField("document") for m in messages] == [True] + [False] * (len(messages) - 1)
     assert sandbox.emulator.stats.count("getpdf") == 1
+
+
+async def test_the_archive_shows_in_the_metrics(stub: Stub, archiving: Gateway) -> None:
+    await imported(stub)
+
+    async def counted() -> bool:
+        return (await scrape(archiving.http_port)).value(
+            "fapiao_archive_documents", state="ARCHIVED"
+        ) == 1
+
+    await eventually(counted)
+    metrics = await scrape(archiving.http_port)
+    assert metrics.value("fapiao_archive_bytes") == len(SERVED)
+    assert metrics.value("fapiao_archive_downloads_total", outcome="archived") == 1
+    assert metrics.value("fapiao_archive_documents", state="PENDING") == 0
 
 
 async def test_a_corrupt_download_is_retried_reported_and_never_archived(
