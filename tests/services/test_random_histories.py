@@ -256,3 +256,40 @@ def test_an_import_refused_at_store_time_as_a_duplicate_releases_its_lock() -> N
         assert (APPID, InvoiceRef(twin.card_id, twin.encrypt_code)) not in world.state.rows
 
     asyncio.run(race())
+
+
+def test_an_import_that_read_a_lock_since_undone_is_told_to_retry() -> None:
+    """Import A's lock lands but its answer is lost, so A leaves the intent to recovery.
+    Import C reads WeChat meanwhile (LOCK), and asks the ledger only after recovery has
+    released A's lock: nothing of the gateway holds the invoice any more. C must be told to
+    retry (ABORTED), not that the invoice cannot be locked; and its retry wins."""
+
+    async def race() -> None:
+        world = World.new()
+        owners: dict[InvoiceRef, str] = {}
+        a, c = import_picks("a", "EXP-A", ZHANG[:1]), import_picks("c", "EXP-C", ZHANG[:1])
+        life_c = Life()
+        a_undone = asyncio.Event()
+        life_c.hold("claimed", 1, a_undone)
+        world.wechat.lost.add(1)  # A's lock: applied, its answer lost
+
+        first = await run(world.process("pa"), a)
+        assert isinstance(first, GatewayError)
+        assert world.status(ZHANG[0]) is ReimburseStatus.LOCK
+
+        async def recover_a() -> None:
+            world.wechat.lost.clear()
+            await world.recover()
+            a_undone.set()
+
+        second, _ = await asyncio.gather(run(world.process("pc", life_c), c), recover_a())
+        assert isinstance(second, GatewayError), second
+        assert second.reason == "INVOICE_CHANGE_IN_PROGRESS", second
+        told(owners, a, first)
+        again = await run(world.process("pc2"), c)
+        told(owners, c, again)
+        assert not isinstance(again, GatewayError), again
+        await world.recover()
+        assert_invariants(world, owners)
+
+    asyncio.run(race())

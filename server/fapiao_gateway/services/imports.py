@@ -126,7 +126,7 @@ class InvoiceImporter:
             statuses = {ref: fetched[ref].invoice.reimburse_status for ref in refs}
             for ref in refs:  # early, before any lock; the ledger checks again as it stores
                 refuse_if_held_elsewhere(entries.get(ref), biz_code, statuses[ref])
-            to_lock = await self._lockable(command, biz_code, statuses, entries)
+            to_lock = await self._lockable(command, biz_code, statuses, entries, ctx.deadline)
             if to_lock:
                 plan = Plan(
                     ReimburseStatus.LOCK,
@@ -188,11 +188,13 @@ class InvoiceImporter:
         biz_code: str,
         statuses: Mapping[InvoiceRef, ReimburseStatus],
         entries: Mapping[InvoiceRef, LedgerEntry],
+        deadline: Deadline,
     ) -> list[InvoiceRef]:
         """The invoices to lock. One that is locked because another request of the gateway
-        is changing it (a lock that may yet be rolled back) is ABORTED, to retry, rather
-        than refused as not lockable; one that such a request finished storing since
-        `entries` was read is held by its report (ALREADY_EXISTS)."""
+        is changing it (a lock that may yet be rolled back), or was when WeChat was read
+        (and is free again now), is ABORTED, to retry, rather than refused as not lockable;
+        one that such a request finished storing since `entries` was read is held by its
+        report (ALREADY_EXISTS)."""
         if not command.lock:
             return []
         try:
@@ -207,6 +209,14 @@ class InvoiceImporter:
             settled = await self._ledger.entries(command.appid, command.refs)
             for ref in command.refs:
                 refuse_if_held_elsewhere(settled.get(ref), biz_code, statuses[ref])
+            # Nothing of the gateway holds them now, so the status read may be stale: a lock
+            # of a request since undone (an import whose lock recovery released). One more
+            # read tells; an invoice free again is retried (ABORTED), not refused for good.
+            locked = [r for r in command.refs if statuses[r] is not ReimburseStatus.INIT]
+            again = await fetch_all(self._source, command.appid, locked, deadline)
+            freed = [r for r in locked if again[r].invoice.reimburse_status is ReimburseStatus.INIT]
+            if freed:
+                raise InvoiceBeingChanged(freed[0], retry_after=1.0) from None
             raise
 
     async def _check_session(self, appid: str, biz_code: str) -> None:
