@@ -21,6 +21,7 @@ from pathlib import Path
 import asyncpg
 from fapiao_gateway.domain.invoice import Invoice, InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
+from fapiao_gateway.domain.tax_identity import tax_identity
 from fapiao_gateway.ledger.codecs import dumps, invoice_document
 from fapiao_gateway.ledger.engine import create_engine, migrate
 from fapiao_gateway.ledger.schema import imported_invoices
@@ -93,6 +94,7 @@ def row(n: int, rows: int) -> tuple[object, ...]:
         "seller_tax_number": seller(n),
         "billing_time_us": start_us + (n * 7919 % rows) * step,
         "total_fen": 1000 + n % 100000,
+        "tax_identity": tax_identity(invoice_code(n), invoice_number(n)),
         "payload": PAYLOAD,
         "document": DOCUMENT,
         "card_status": "",

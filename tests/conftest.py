@@ -1,6 +1,7 @@
 """Fixtures shared by the suite: a sandbox, a real gateway on 127.0.0.1:0, its client; and the
 guard that the suite leaves the working tree and the temporary directory as it found them."""
 
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -8,7 +9,13 @@ from typing import TYPE_CHECKING
 import grpc
 import pytest
 from fapiao.v1 import invoice_service_pb2_grpc
-from fapiao_gateway.config import IntentSettings, ReconcileSettings, Settings, UpstreamSettings
+from fapiao_gateway.config import (
+    ArchiveSettings,
+    IntentSettings,
+    ReconcileSettings,
+    Settings,
+    UpstreamSettings,
+)
 
 from tests.rpc import Stub
 from tests.support import auth as support_auth
@@ -48,6 +55,14 @@ def gateway_settings(**overrides: object) -> Settings:
         # No background rounds unless a test asks: they would add upstream calls to the
         # counts tests assert (tests/e2e/test_reconciliation.py runs them).
         "reconcile": ReconcileSettings(enabled=False),
+        # No background downloads either (their getpdf calls would share the sandbox's
+        # faults); tests/e2e/test_archive.py turns the archiver on. Its store is the test's.
+        # (Disabled, nothing is ever written there; module-scoped gateways start before a
+        # test's scratch directory exists.)
+        "archive": ArchiveSettings(
+            enabled=False,
+            directory=str((scratch.current or Path(tempfile.gettempdir())) / "archive-unused"),
+        ),
         "shutdown_grace_seconds": 0.5,
     }
     options.update(overrides)

@@ -1,9 +1,11 @@
 """What the operator commands do with the ledger: the audit trail, unsettled intents, and
 settling them now. cli.py parses the arguments and prints; this module does the work."""
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from fapiao_gateway.archive.verify import VerifyReport, verify_store
 from fapiao_gateway.bootstrap import Assembly, open_assembly
 from fapiao_gateway.config import Settings
 from fapiao_gateway.domain.intents import Intent
@@ -118,3 +120,10 @@ async def recover_now(settings: Settings) -> tuple[int, int]:
     async with open_assembly(settings) as parts:
         settled = await parts.services.recovery.run_once(limit=10_000)
         return settled, len(await parts.intents.unsettled())
+
+
+async def verify_archive(settings: Settings) -> VerifyReport:
+    """Re-hashes the archive's directory store against the file names and the ledger."""
+    async with open_assembly(settings) as parts:
+        recorded = await parts.archive.records.archived_digests()
+        return await asyncio.to_thread(verify_store, parts.archive.store, recorded)

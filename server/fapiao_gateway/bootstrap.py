@@ -18,6 +18,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from limits.aio.storage import MemoryStorage, RedisStorage
@@ -35,6 +36,7 @@ from fapiao_gateway.api.http_server import HttpServer, start_http_server
 from fapiao_gateway.api.quotas import Quotas
 from fapiao_gateway.api.server import GrpcServer, ServerTls, start_grpc_server
 from fapiao_gateway.api.servicer import InvoiceServicer
+from fapiao_gateway.archive.directory import DirectoryArchive
 from fapiao_gateway.auth.directory import CallerDirectory, CallerEntry
 from fapiao_gateway.auth.keys import StoredKey, create_key
 from fapiao_gateway.config import Settings
@@ -42,6 +44,7 @@ from fapiao_gateway.domain.accounts import Platform
 from fapiao_gateway.domain.callers import ANY, Caller
 from fapiao_gateway.domain.context import wall_clock_us
 from fapiao_gateway.ledger.audit import AuditTrail
+from fapiao_gateway.ledger.documents import DocumentLedger
 from fapiao_gateway.ledger.engine import (
     Database,
     DatabaseTimeouts,
@@ -60,6 +63,7 @@ from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
 from fapiao_gateway.sandbox.transport import IN_PROCESS_BASE_URL, in_process_transport
 from fapiao_gateway.services import ports
 from fapiao_gateway.services.access import AccessPolicy
+from fapiao_gateway.services.archiving import ArchivePolicy, Archiver, DocumentReader
 from fapiao_gateway.services.audit_trail import AuditReader
 from fapiao_gateway.services.compensation import Compensator
 from fapiao_gateway.services.import_qr import ImportQrIssuer
@@ -87,6 +91,7 @@ from fapiao_gateway.wechat.credentials import (
     CredentialStore,
     MemoryCredentialStore,
 )
+from fapiao_gateway.wechat.documents import DocumentFetcher
 from fapiao_gateway.wechat.httptools_transport import HttptoolsTransport
 from fapiao_gateway.wechat.invoices import WeChatInvoices, parse_invoice
 from fapiao_gateway.wechat.redis_store import RedisCredentialStore
@@ -454,6 +459,35 @@ class Assembly:
     db: Database
     redis: Redis | None
     telemetry: Telemetry
+    archive: "Archive"
+
+
+@dataclass
+class Archive:
+    """The documents' archive: its records, its store, the worker filling it, its reader."""
+
+    records: DocumentLedger
+    store: DirectoryArchive
+    archiver: Archiver
+    reader: DocumentReader
+
+
+def _archive(
+    settings: Settings, db: Database, transport: Transport, telemetry: Telemetry
+) -> Archive:
+    options = settings.archive
+    records = DocumentLedger(db, wall_clock_us)
+    store = DirectoryArchive(Path(options.directory))
+    fetcher = DocumentFetcher(
+        transport, timeout=options.fetch_timeout_seconds, max_bytes=options.max_document_bytes
+    )
+    policy = ArchivePolicy(
+        max_attempts=options.max_attempts,
+        retry_base_seconds=options.retry_base_seconds,
+        retry_max_seconds=options.retry_max_seconds,
+    )
+    archiver = Archiver(records, fetcher, store, wall_clock_us, policy, telemetry.metrics)
+    return Archive(records, store, archiver, DocumentReader(records, store))
 
 
 async def assemble(
@@ -527,7 +561,17 @@ async def assemble(
     if converted:
         log.info("ledger: %d invoice(s) from before documents existed converted", converted)
     return Assembly(
-        services, accounts, tokens, intents, audit, component, components, db, redis, telemetry
+        services,
+        accounts,
+        tokens,
+        intents,
+        audit,
+        component,
+        components,
+        db,
+        redis,
+        telemetry,
+        _archive(settings, db, transport, telemetry),
     )
 
 
@@ -576,6 +620,9 @@ async def _start(
         services.audit,
         max_batch_update=settings.upstream.batch_size,
         import_qr_ttl=timedelta(seconds=settings.import_qr_ttl_seconds),
+        documents=assembly.archive.reader,
+        documents_entered=assembly.archive.archiver.wake,
+        document_chunk_bytes=settings.archive.chunk_bytes,
     )
     quotas = Quotas(
         _rate_limiter(settings, assembly.redis),
@@ -627,6 +674,12 @@ async def _start(
     )
     closers.remove(stop_recovery)
     closers.append(_stopper(trimming))
+    if settings.archive.enabled:
+        archiving = asyncio.create_task(
+            assembly.archive.archiver.run(settings.archive.interval_seconds),
+            name="fapiao-archive",
+        )
+        closers.append(_stopper(archiving))
     await telemetry.publish_health(server.health)
     closers.append(_readiness(settings, assembly, server).aclose)
     http = await _start_http(settings, sandbox, assembly, closers)

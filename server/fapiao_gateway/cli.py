@@ -5,6 +5,7 @@ emulator alone)."""
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import shutil
@@ -287,6 +288,19 @@ def reconcile_command(args: argparse.Namespace) -> None:
         print(json.dumps(summary, ensure_ascii=False))
 
 
+def archive_command(args: argparse.Namespace) -> None:
+    """`archive verify`: re-hashes the archive; prints each problem and a summary (JSON
+    lines); exits 1 when any file no longer matches its digest or is missing."""
+    from fapiao_gateway.admin import verify_archive
+
+    report = asyncio.run(verify_archive(load_settings(args.config)))
+    for problem in report.problems:
+        print(json.dumps(dataclasses.asdict(problem), ensure_ascii=False))
+    print(json.dumps({"checked": report.checked, "problems": len(report.problems)}))
+    if report.problems:
+        raise SystemExit(1)
+
+
 def intents_command(args: argparse.Namespace) -> None:
     """Prints the intents not settled yet, oldest first, one JSON object per line."""
     from fapiao_gateway.admin import unsettled_intents
@@ -434,6 +448,15 @@ def parser() -> argparse.ArgumentParser:
     )
     reconcile_cmd.add_argument("--config", help=CONFIG_HELP)
 
+    archive_cmd = commands.add_parser("archive", help="look after the documents' archive")
+    archive_actions = archive_cmd.add_subparsers(dest="archive_command", required=True)
+    verify_cmd = archive_actions.add_parser(
+        "verify",
+        help="re-hash every archived file; report (and exit 1 for) any that no longer "
+        "matches its SHA-256 or is missing",
+    )
+    verify_cmd.add_argument("--config", help=CONFIG_HELP)
+
     config_cmd = commands.add_parser("config", help="check or generate the configuration")
     config_actions = config_cmd.add_subparsers(
         dest="config_command", required=True, metavar="ACTION"
@@ -522,6 +545,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         recover_command(args)
     elif args.command == "reconcile":
         reconcile_command(args)
+    elif args.command == "archive":
+        archive_command(args)
     elif args.command == "config" and args.config_command == "check":
         config_check_command(args)
     elif args.command == "config":

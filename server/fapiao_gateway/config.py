@@ -451,6 +451,49 @@ class ReconcileSettings(BaseModel):
         return int(self.daily_quota * self.quota_share)
 
 
+class ArchiveSettings(BaseModel):
+    """The archive of the invoices' documents (services/archiving.py): the PDF WeChat lends
+    by URL, downloaded in the background after an import and kept by its SHA-256."""
+
+    enabled: bool = Field(
+        True,
+        description="Download and archive every imported invoice's PDF (and trip attachment) "
+        "in the background; GetInvoiceDocument serves them.",
+    )
+    directory: str = Field(
+        "var/archive",
+        min_length=1,
+        description="The directory store: one file per document, named by its SHA-256. Every "
+        "replica must see the same directory (a shared mount).",
+    )
+    interval_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often the archiver looks for due downloads (it is also "
+        "woken by every import).",
+    )
+    max_attempts: int = Field(
+        5, ge=1, le=100, description="Downloads tried per document before it is FAILED."
+    )
+    retry_base_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="The pause after a failed download; doubled after each "
+        "further failure, up to retry_max_seconds.",
+    )
+    retry_max_seconds: float = Field(3600.0, gt=0, description="The longest pause.")
+    fetch_timeout_seconds: float = Field(20.0, gt=0, description="Time for one download.")
+    max_document_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="A larger download is refused (FAILED)."
+    )
+    chunk_bytes: int = Field(
+        64 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="GetInvoiceDocument's chunk size (below max_send_message_bytes).",
+    )
+
+
 class QuotaSettings(BaseModel):
     """Where the rate limits of callers and accounts are counted (api/quotas.py)."""
 
@@ -555,6 +598,10 @@ class Settings(BaseSettings):
     reconcile: ReconcileSettings = Field(
         default_factory=ReconcileSettings,
         description="Reconciliation: the ledger follows WeChat without a reader.",
+    )
+    archive: ArchiveSettings = Field(
+        default_factory=ArchiveSettings,
+        description="The archive of the invoices' PDFs (GetInvoiceDocument).",
     )
     import_page_url: str = Field(
         "",

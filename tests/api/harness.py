@@ -300,10 +300,14 @@ class Accounts:
     """The AccountDirectory port over a fixed list of accounts."""
 
     def __init__(self, accounts: Sequence[WeChatAccount]) -> None:
+        self._accounts = tuple(accounts)
         self._by_name = {name: a for a in accounts for name in a.names}
 
     def find(self, name: str) -> WeChatAccount | None:
         return self._by_name.get(name)
+
+    def listed(self) -> tuple[WeChatAccount, ...]:
+        return self._accounts
 
 
 @dataclass

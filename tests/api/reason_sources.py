@@ -12,8 +12,10 @@ import grpc
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "server" / "fapiao_gateway"
 DOCS = ROOT / "docs" / "errors.md"
-#: The WeChat emulator answers WeChat's JSON, not the gateway's errors.
-NOT_SCANNED = ("sandbox",)
+#: The WeChat emulator answers WeChat's JSON, not the gateway's errors; the archive's ledger
+#: stores why a download failed in a column named `reason` (it reaches callers only as the
+#: fetch_error metadata of DOCUMENT_FETCH_FAILED, never as a reason).
+NOT_SCANNED = ("sandbox", "ledger/documents.py")
 REASON = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 
 #: Calls that make a reason from a literal, and which argument holds it: the domain errors
@@ -34,6 +36,10 @@ PASSED_ON: dict[tuple[str, str], frozenset[str]] = {
     # domain/status_changes.py, checked by test_passed_on_reasons_are_what_why_not_says).
     ("services/status.py", "violations[0].type"): frozenset(
         {"INVOICE_OWNER_MISMATCH", "INVOICE_NOT_LOCKED", "INVOICE_STATUS_CONFLICT"}
+    ),
+    # GetInvoiceDocument's NOT_FOUND, by the state of the document's record.
+    ("domain/documents.py", "reason"): frozenset(
+        {"DOCUMENT_NOT_ARCHIVED", "DOCUMENT_PENDING", "DOCUMENT_FETCH_FAILED"}
     ),
 }
 

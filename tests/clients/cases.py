@@ -148,6 +148,12 @@ def cases() -> list[Case]:
             {"response.checkedCount": 1},
         ),
         Case(
+            "the PDF of an invoice never imported is not archived",
+            "GetInvoiceDocument",
+            {"account": "sandbox", "invoice": ref(SECOND)},
+            failed(grpc.StatusCode.NOT_FOUND, "DOCUMENT_NOT_ARCHIVED"),
+        ),
+        Case(
             "read the report's audit trail",
             "ListAuditEvents",
             {"account": "sandbox", "bizCode": "LIVE-1", "pageSize": 1},

@@ -185,6 +185,12 @@ MESSAGES = {
     "ReconcileInvoices": st.builds(
         invoice_service_pb2.ReconcileInvoicesRequest, account=accounts, biz_code=texts
     ),
+    "GetInvoiceDocument": st.builds(
+        invoice_service_pb2.GetInvoiceDocumentRequest,
+        account=accounts,
+        invoice=refs,
+        kind=st.integers(min_value=-1, max_value=4),
+    ),
     "ListAuditEvents": st.builds(
         invoice_service_pb2.ListAuditEventsRequest,
         account=accounts,

@@ -240,13 +240,18 @@ async def test_a_refusal_naming_a_hundred_invoices_fits_a_default_client() -> No
     limit and reach them as RESOURCE_EXHAUSTED, details lost."""
     picked = seed.synthetic(100)
     refs = [invoice_pb2.InvoiceRef(card_id=i.card_id, encrypt_code=i.encrypt_code) for i in picked]
-    async with attacked() as (_gateway, _wechat, stub, _bystander):
-        # Another account locks all 100, so this one finds none of them lockable.
-        await stub.ImportInvoices(
-            invoice_service_pb2.ImportInvoicesRequest(
-                account="sandbox-partner", biz_code="EXP-PARTNER", invoices=refs, lock=True
-            )
-        )
+    async with attacked() as (_gateway, wechat, stub, _bystander):
+        # Another reimburser's system (not through this gateway, whose duplicate guard would
+        # refuse the import first) locks all 100, so this import finds none lockable.
+        for invoice in picked:
+            body = {
+                "card_id": invoice.card_id,
+                "encrypt_code": invoice.encrypt_code,
+                "reimburse_status": "INVOICE_REIMBURSE_LOCK",
+                "lock_owner": seed.PARTNER.appid,
+            }
+            changed = await wechat.http.post(f"{wechat.url}/sandbox/invoices/change", json=body)
+            changed.raise_for_status()
         failure = await failure_of(
             stub.ImportInvoices(
                 invoice_service_pb2.ImportInvoicesRequest(

@@ -29,6 +29,7 @@ from fapiao_gateway.domain.errors import (
 from fapiao_gateway.domain.import_sessions import ImportSession
 from fapiao_gateway.domain.imports import (
     Cursor,
+    IdentityHolder,
     ImportedInvoice,
     ImportRecord,
     ImportResult,
@@ -36,6 +37,8 @@ from fapiao_gateway.domain.imports import (
     OpenPage,
     SearchFilters,
     SearchPage,
+    identities_of,
+    refuse_duplicates,
     refuse_if_held_elsewhere,
 )
 from fapiao_gateway.domain.intents import (
@@ -265,6 +268,8 @@ class LedgerState:
     audit: list[AuditEntry] = field(default_factory=list)
     sessions: dict[tuple[str, str], ImportSession] = field(default_factory=dict)
     calls: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: The duplicate guard: tax identity -> the (account, ref) row holding it.
+    identities: dict[str, tuple[str, InvoiceRef]] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
 
@@ -397,7 +402,12 @@ class FakeLedger:
             (
                 r
                 for (account, _), r in self.state.rows.items()
-                if account == filters.account
+                if (account in filters.accounts if filters.accounts else account == filters.account)
+                and (
+                    not filters.tax_identity
+                    or identities_of([r.imported.invoice]).get(r.imported.invoice.ref)
+                    == filters.tax_identity
+                )
                 and (not filters.biz_code or r.imported.biz_code == filters.biz_code)
                 and (
                     filters.status is None or r.imported.invoice.reimburse_status is filters.status
@@ -417,6 +427,26 @@ class FakeLedger:
             Cursor(page[-1].update_time_us, page[-1].id) if more and page else None,
             len(rows) if cursor is None else None,
         )
+
+    async def holders(self, identities: Collection[str]) -> dict[str, IdentityHolder]:
+        return self._holders(identities)
+
+    def _holders(self, identities: Collection[str]) -> dict[str, IdentityHolder]:
+        out = {}
+        for key in identities:
+            held = self.state.identities.get(key)
+            if held is None:
+                continue
+            row = self.state.rows[held]
+            out[key] = IdentityHolder(
+                key,
+                held[0],
+                held[1],
+                row.imported.biz_code,
+                row.imported.invoice.reimburse_status,
+                row.imported.import_time,
+            )
+        return out
 
     # ----- CallBudget
 
@@ -664,6 +694,12 @@ class FakeLedger:
         records = [freshest(r, existing.get(r.fetched.ref), fetched_at_us) for r in records]
         for record in records:
             refuse_if_held_elsewhere(existing.get(record.fetched.ref), biz_code, record.status)
+        # The SQL ledger's identity guard (a primary key on the identity, checked in the
+        # same transaction): refused before anything changes, as a rollback would leave it.
+        identities = identities_of([r.fetched for r in records])
+        refuse_duplicates(account, refs, identities, self._holders(set(identities.values())))
+        for ref, key in identities.items():
+            self.state.identities.setdefault(key, (account, ref))
         for record in records:
             ref = record.fetched.ref
             entry = existing.get(ref)

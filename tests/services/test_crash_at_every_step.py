@@ -30,6 +30,7 @@ from tests.services.world import (
 
 ZHANG = invoices()[:6]
 LI = invoices()[6:10]
+TWIN = invoices()[-1]  # another card of ZHANG[0]'s fapiao
 LOCK, INIT, CLOSURE = ReimburseStatus.LOCK, ReimburseStatus.INIT, ReimburseStatus.CLOSURE
 
 
@@ -89,6 +90,12 @@ SCENARIOS: list[Callable[[World], Scenario]] = [
         "import refused halfway: an invoice locked by another account",
         (),
         import_picks("imp-4", "EXP-C", [*ZHANG[:2], invoices()[10]]),
+        succeeds=False,
+    ),
+    lambda w: Scenario(
+        "import refused before any lock: another card of the same fapiao is held",
+        (import_picks("setup-6", "EXP-T", ZHANG[:1]),),
+        import_picks("imp-8", "EXP-U", [ZHANG[1], TWIN]),
         succeeds=False,
     ),
     lambda w: Scenario(

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from fapiao_gateway.domain.errors import (
     InvoiceBeingChanged,
+    InvoiceDuplicate,
     InvoiceHeldElsewhere,
     OutcomePending,
     RequestIdReused,
@@ -87,11 +88,12 @@ async def begin(
     fingerprint: str = "f1",
     owner: str = "p1",
     kind: IntentKind = IntentKind.STATUS_CHANGE,
+    account: str = ACCOUNT,
 ):
     return await ledger.intents.begin(
         kind=kind,
         rpc="UpdateStatus",
-        account=ACCOUNT,
+        account=account,
         request_id=request_id,
         caller="test",
         fingerprint=fingerprint,
@@ -104,8 +106,86 @@ def plan(*refs: InvoiceRef, biz_code: str = "") -> Plan:
     return Plan(LOCK, tuple(IntendedWrite(r, INIT) for r in refs), biz_code=biz_code)
 
 
-def record(ref: InvoiceRef, status: ReimburseStatus) -> ImportRecord:
-    return ImportRecord(Invoice(ref, "openid-1", INIT, total_fen=100), {"raw": True}, status)
+def record(
+    ref: InvoiceRef, status: ReimburseStatus, *, code: str = "", number: str = ""
+) -> ImportRecord:
+    invoice = Invoice(
+        ref, "openid-1", INIT, total_fen=100, invoice_code=code, invoice_number=number
+    )
+    return ImportRecord(invoice, {"raw": True}, status)
+
+
+OTHER_ACCOUNT = "ww5a6b7c8d9e0f1a2b"
+DIGITAL = "24442000000123456789"
+
+
+async def test_one_tax_identity_has_one_holder_company_wide(ledger: Ledger) -> None:
+    first = (await begin(ledger, "imp-1", kind=IntentKind.IMPORT)).intent
+    await ledger.intents.settle_import(
+        first,
+        owner="p1",
+        biz_code="EXP-1",
+        imported_by="test",
+        records=[record(X, INIT, number=DIGITAL), record(Y, INIT, code="0110", number="42")],
+        fetched_at_us=ledger.clock(),
+    )
+    held = await ledger.invoices.holders({DIGITAL, "0110:42", "0110:43"})
+    assert {k: (h.account, h.ref, h.biz_code) for k, h in held.items()} == {
+        DIGITAL: (ACCOUNT, X, "EXP-1"),
+        "0110:42": (ACCOUNT, Y, "EXP-1"),
+    }
+    # The same fapiao through another account's card: refused, nothing stored.
+    other = (await begin(ledger, "imp-2", kind=IntentKind.IMPORT, account=OTHER_ACCOUNT)).intent
+    with pytest.raises(InvoiceDuplicate) as refused:
+        await ledger.intents.settle_import(
+            other,
+            owner="p1",
+            biz_code="EXP-2",
+            imported_by="test",
+            records=[record(Z, INIT, code="0110", number="43"), record(X, INIT, number=DIGITAL)],
+            fetched_at_us=ledger.clock(),
+        )
+    assert refused.value.metadata["biz_code"] == "EXP-1"
+    assert refused.value.metadata["holder_account"] == ACCOUNT
+    assert await ledger.invoices.entries(OTHER_ACCOUNT, [X, Z]) == {}
+    assert set(await ledger.invoices.holders({"0110:43"})) == set()
+    # The same card again (a repeated import, or a move to another bizCode) is no duplicate.
+    again = (await begin(ledger, "imp-3", kind=IntentKind.IMPORT)).intent
+    moved = await ledger.intents.settle_import(
+        again,
+        owner="p1",
+        biz_code="EXP-3",
+        imported_by="test",
+        records=[record(X, INIT, number=DIGITAL)],
+        fetched_at_us=ledger.clock(),
+    )
+    assert moved.invoices[0].biz_code == "EXP-3"
+    assert (await ledger.invoices.holders({DIGITAL}))[DIGITAL].biz_code == "EXP-3"
+
+
+async def test_racing_imports_of_one_fapiao_store_it_once(ledger: Ledger) -> None:
+    intents = [
+        (await begin(ledger, f"imp-{n}", kind=IntentKind.IMPORT, account=account)).intent
+        for n, account in enumerate((ACCOUNT, OTHER_ACCOUNT))
+    ]
+    refs = (X, Y)
+
+    async def store(n: int) -> ImportResult:
+        return await ledger.intents.settle_import(
+            intents[n],
+            owner="p1",
+            biz_code=f"EXP-{n}",
+            imported_by="test",
+            records=[record(refs[n], LOCK, code="0110", number="42")],
+            fetched_at_us=ledger.clock(),
+        )
+
+    outcomes = await asyncio.gather(store(0), store(1), return_exceptions=True)
+    stored = [o for o in outcomes if isinstance(o, ImportResult)]
+    refused = [o for o in outcomes if isinstance(o, InvoiceDuplicate)]
+    assert (len(stored), len(refused)) == (1, 1), outcomes
+    holder = (await ledger.invoices.holders({"0110:42"}))["0110:42"]
+    assert holder.biz_code == stored[0].biz_code
 
 
 async def test_a_request_id_is_reserved_once(ledger: Ledger) -> None:

@@ -218,3 +218,78 @@ def test_an_import_that_finds_a_fresh_lock_names_the_report_that_settled_it() ->
         ), first
 
     asyncio.run(race())
+
+
+def test_an_import_refused_at_store_time_as_a_duplicate_releases_its_lock() -> None:
+    """Two cards of one fapiao imported at once: A's and B's early duplicate checks both
+    pass (neither has stored yet), both lock their card at WeChat, A stores first. B's
+    store finds A holding the tax identity and is refused (ALREADY_EXISTS naming A's
+    report); B's own lock is released, so nothing stays locked without a ledger owner."""
+
+    async def race() -> None:
+        world = World.new()
+        owners: dict[InvoiceRef, str] = {}
+        twin = invoices()[-1]
+        a, b = import_picks("a", "EXP-A", ZHANG[:1]), import_picks("b", "EXP-B", [twin])
+        life_a, life_b = Life(), Life()
+        b_locked, a_settled = asyncio.Event(), asyncio.Event()
+        life_b.signal("set_statuses", 1, b_locked)
+        life_a.hold("settle_import", 1, b_locked)  # A stores once B has locked ...
+        life_a.signal("settle_import", 1, a_settled)
+        life_b.hold("settle_import", 1, a_settled)  # ... and B stores after A
+
+        first, second = await asyncio.gather(
+            run(world.process("pa", life_a), a), run(world.process("pb", life_b), b)
+        )
+        for command, outcome in ((a, first), (b, second)):
+            told(owners, command, outcome)
+        await world.recover()
+        assert_invariants(world, owners)
+        assert not isinstance(first, GatewayError), first
+        assert isinstance(second, GatewayError), second
+        assert (second.reason, second.metadata.get("biz_code")) == (
+            "INVOICE_DUPLICATE",
+            "EXP-A",
+        ), second
+        assert world.status(twin) is ReimburseStatus.INIT  # B's lock was released
+        assert world.status(ZHANG[0]) is ReimburseStatus.LOCK
+        assert (APPID, InvoiceRef(twin.card_id, twin.encrypt_code)) not in world.state.rows
+
+    asyncio.run(race())
+
+
+def test_an_import_that_read_a_lock_since_undone_is_told_to_retry() -> None:
+    """Import A's lock lands but its answer is lost, so A leaves the intent to recovery.
+    Import C reads WeChat meanwhile (LOCK), and asks the ledger only after recovery has
+    released A's lock: nothing of the gateway holds the invoice any more. C must be told to
+    retry (ABORTED), not that the invoice cannot be locked; and its retry wins."""
+
+    async def race() -> None:
+        world = World.new()
+        owners: dict[InvoiceRef, str] = {}
+        a, c = import_picks("a", "EXP-A", ZHANG[:1]), import_picks("c", "EXP-C", ZHANG[:1])
+        life_c = Life()
+        a_undone = asyncio.Event()
+        life_c.hold("claimed", 1, a_undone)
+        world.wechat.lost.add(1)  # A's lock: applied, its answer lost
+
+        first = await run(world.process("pa"), a)
+        assert isinstance(first, GatewayError)
+        assert world.status(ZHANG[0]) is ReimburseStatus.LOCK
+
+        async def recover_a() -> None:
+            world.wechat.lost.clear()
+            await world.recover()
+            a_undone.set()
+
+        second, _ = await asyncio.gather(run(world.process("pc", life_c), c), recover_a())
+        assert isinstance(second, GatewayError), second
+        assert second.reason == "INVOICE_CHANGE_IN_PROGRESS", second
+        told(owners, a, first)
+        again = await run(world.process("pc2"), c)
+        told(owners, c, again)
+        assert not isinstance(again, GatewayError), again
+        await world.recover()
+        assert_invariants(world, owners)
+
+    asyncio.run(race())

@@ -2,6 +2,7 @@
 gateway processes built on them through the real composition root (bootstrap.build_services)
 with every port mortal."""
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,12 +34,19 @@ POLICY = dict(
 
 
 def invoices() -> list[SandboxInvoice]:
-    """Six invoices of Zhang and four of Li (two openids: imports lock in two groups), plus
-    the seed's invoice locked by the partner account."""
+    """Six invoices of Zhang and four of Li (two openids: imports lock in two groups), the
+    seed's invoice locked by the partner account, and last a second card of Zhang's first
+    invoice (the same fapiao re-inserted into the card package: one tax identity)."""
     zhang = seed.synthetic(6, holder=seed.ZHANG)
     li = seed.synthetic(4, holder=seed.LI, start=100)
     partner_locked = [i for i in seed.invoices() if i.lock_owner]
-    return zhang + li + partner_locked
+    twin = SandboxInvoice(
+        card_id="pTwin" + zhang[0].card_id[5:],
+        encrypt_code="dHdpbi1jYXJk" + zhang[0].encrypt_code[12:],
+        holder=zhang[0].holder,
+        payload=copy.deepcopy(zhang[0].payload),
+    )
+    return zhang + li + partner_locked + [twin]
 
 
 def ref(invoice: SandboxInvoice) -> InvoiceRef:
@@ -48,6 +56,9 @@ def ref(invoice: SandboxInvoice) -> InvoiceRef:
 class Directory:
     def find(self, name: str) -> WeChatAccount | None:
         return WeChatAccount(APPID, "sandbox") if name in (APPID, "sandbox") else None
+
+    def listed(self) -> tuple[WeChatAccount, ...]:
+        return (WeChatAccount(APPID, "sandbox"),)
 
 
 @dataclass

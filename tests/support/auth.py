@@ -28,21 +28,35 @@ def caller(
     }
 
 
+def _authorized(details: Any, key: str) -> Any:
+    metadata = grpc.aio.Metadata(*(details.metadata or ()))
+    metadata.add("authorization", f"Bearer {key}")
+    return details._replace(metadata=metadata)
+
+
 class BearerAuth(grpc.aio.UnaryUnaryClientInterceptor):
-    """Adds `authorization: Bearer <key>` to every call of a channel."""
+    """Adds `authorization: Bearer <key>` to every unary call of a channel."""
 
     def __init__(self, key: str) -> None:
         self._key = key
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        metadata = grpc.aio.Metadata(*(details.metadata or ()))
-        metadata.add("authorization", f"Bearer {self._key}")
-        return await continuation(details._replace(metadata=metadata), request)
+        return await continuation(_authorized(details, self._key), request)
+
+
+class BearerAuthStreams(grpc.aio.UnaryStreamClientInterceptor):
+    """The same for server-streaming calls (GetInvoiceDocument)."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(_authorized(details, self._key), request)
 
 
 def channel(address: str, key: str | None) -> grpc.aio.Channel:
     """An insecure channel that authenticates every call with `key` (None: anonymous)."""
     interceptors: Any = (
-        [BearerAuth(key)] if key else None
+        [BearerAuth(key), BearerAuthStreams(key)] if key else None
     )  # grpc-stubs types this list too narrowly
     return grpc.aio.insecure_channel(address, interceptors=interceptors)

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fapiao.v1 import invoice_pb2, invoice_service_pb2
 from google.protobuf import timestamp_pb2
 
+from fapiao_gateway.domain.documents import PDF_CONTENT_TYPE, DocumentKind, DocumentRecord
 from fapiao_gateway.domain.imports import ImportedInvoice
 from fapiao_gateway.domain.invoice import (
     CardStatus,
@@ -217,3 +218,32 @@ def audit_to_proto(entry: AuditEntry) -> invoice_service_pb2.AuditEvent:
         create_time=timestamp(entry.created),
         details=dict(entry.detail),
     )
+
+
+_DOCUMENT_KINDS: dict[int, DocumentKind] = {
+    invoice_service_pb2.INVOICE_DOCUMENT_KIND_UNSPECIFIED: DocumentKind.INVOICE,
+    invoice_service_pb2.INVOICE_DOCUMENT_KIND_INVOICE: DocumentKind.INVOICE,
+    invoice_service_pb2.INVOICE_DOCUMENT_KIND_TRIP: DocumentKind.TRIP,
+}
+_DOCUMENT_KINDS_OUT = {
+    DocumentKind.INVOICE: invoice_service_pb2.INVOICE_DOCUMENT_KIND_INVOICE,
+    DocumentKind.TRIP: invoice_service_pb2.INVOICE_DOCUMENT_KIND_TRIP,
+}
+
+
+def document_kind_from_proto(kind: int) -> DocumentKind | None:
+    """The document asked for (UNSPECIFIED: the invoice's PDF); None for an unknown value."""
+    return _DOCUMENT_KINDS.get(kind)
+
+
+def document_to_proto(record: DocumentRecord) -> invoice_service_pb2.InvoiceDocumentInfo:
+    info = invoice_service_pb2.InvoiceDocumentInfo(
+        kind=_DOCUMENT_KINDS_OUT[record.kind],
+        content_type=PDF_CONTENT_TYPE,
+        size_bytes=record.size,
+        sha256=record.digest,
+    )
+    fetched = timestamp(record.fetched_at) if record.fetched_at is not None else None
+    if fetched is not None:
+        info.fetch_time.CopyFrom(fetched)
+    return info

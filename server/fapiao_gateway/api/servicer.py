@@ -4,6 +4,7 @@ Methods take the decoded request and the RequestContext (caller, deadline) that 
 built; they never see gRPC itself. Permission is checked before the request is looked at.
 """
 
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 from fapiao.v1 import invoice_service_pb2 as pb
@@ -14,9 +15,13 @@ from fapiao_gateway.api.validation import NONCE_PATTERN, Violations
 from fapiao_gateway.domain.callers import OPERATION_FOR_STATUS, Operation
 from fapiao_gateway.domain.commands import ChangeStatus, ImportPicks, OpenImportSession
 from fapiao_gateway.domain.context import RequestContext
+from fapiao_gateway.domain.documents import DocumentNotAvailable, DocumentRequest
+from fapiao_gateway.domain.errors import FieldViolation, invalid_fields
 from fapiao_gateway.domain.imports import SearchFilters
 from fapiao_gateway.domain.status_changes import AuditFilters
+from fapiao_gateway.domain.tax_identity import tax_identity
 from fapiao_gateway.services.access import AccessPolicy
+from fapiao_gateway.services.archiving import DocumentReader
 from fapiao_gateway.services.audit_trail import AuditReader
 from fapiao_gateway.services.import_qr import ImportQrIssuer
 from fapiao_gateway.services.imports import InvoiceImporter
@@ -63,7 +68,13 @@ class InvoiceServicer:
         *,
         max_batch_update: int,
         import_qr_ttl: timedelta,
+        documents: DocumentReader | None = None,
+        documents_entered: Callable[[], None] = lambda: None,
+        document_chunk_bytes: int = 64 * 1024,
     ) -> None:
+        self._documents = documents
+        self._documents_entered = documents_entered
+        self._document_chunk_bytes = document_chunk_bytes
         self._reconciler = reconciler
         self._audit = audit
         self._signer = signer
@@ -192,6 +203,7 @@ class InvoiceServicer:
         result = await self._importer.import_invoices(
             ctx, ImportPicks(account.appid, request_id, biz_code, tuple(refs), request.lock)
         )
+        self._documents_entered()  # the archiver downloads them, in the background
         return pb.ImportInvoicesResponse(
             biz_code=result.biz_code,
             invoices=[convert.imported_to_proto(i) for i in result.invoices],
@@ -200,7 +212,7 @@ class InvoiceServicer:
     async def SearchInvoices(
         self, request: pb.SearchInvoicesRequest, ctx: RequestContext
     ) -> pb.SearchInvoicesResponse:
-        account = self._access.authorize(ctx, request.account, Operation.READ)
+        scope = self._search_scope(request, ctx)
         check = Violations()
         if request.page_size < 0:
             check.add("page_size", "Must not be negative.")
@@ -221,12 +233,17 @@ class InvoiceServicer:
         check.texts("buyer_tax_numbers", request.buyer_tax_numbers, max_items=MAX_TAX_NUMBERS)
         check.texts("seller_tax_numbers", request.seller_tax_numbers, max_items=MAX_TAX_NUMBERS)
         check.optional_text("page_token", request.page_token, max_chars=512)
+        identity = ""
+        if request.all_accounts:
+            identity = self._identity_to_find(request, check)
         check.raise_if_any()
         filters = SearchFilters(
-            account=account.appid,
+            account=scope[0] if len(scope) == 1 and not request.all_accounts else "",
+            accounts=scope if request.all_accounts else (),
+            tax_identity=identity,
             biz_code=request.biz_code,
-            invoice_code=request.invoice_code,
-            invoice_number=request.invoice_number,
+            invoice_code="" if identity else request.invoice_code,
+            invoice_number="" if identity else request.invoice_number,
             update_time_start=update_time_start,
             update_time_end=update_time_end,
             billing_time_start=billing_time_start,
@@ -245,6 +262,36 @@ class InvoiceServicer:
             total_size_estimated=page.total_estimated,
         )
 
+    def _search_scope(
+        self, request: pb.SearchInvoicesRequest, ctx: RequestContext
+    ) -> tuple[str, ...]:
+        """The appids a search covers: the named account, or (all_accounts) every account
+        the caller may read."""
+        if not request.all_accounts:
+            return (self._access.authorize(ctx, request.account, Operation.READ).appid,)
+        readable = self._access.readable(ctx, Operation.READ)
+        if request.account:
+            raise invalid_fields(
+                [FieldViolation("account", "Must be empty when all_accounts is set.")]
+            )
+        return tuple(sorted(a.appid for a in readable))
+
+    @staticmethod
+    def _identity_to_find(request: pb.SearchInvoicesRequest, check: Violations) -> str:
+        """The tax identity a search across accounts looks for ("" after a violation)."""
+        if not request.invoice_number:
+            check.add("invoice_number", "Required when all_accounts is set.")
+            return ""
+        identity = tax_identity(request.invoice_code, request.invoice_number)
+        if identity is None:
+            check.add(
+                "invoice_code",
+                "Required when all_accounts is set, unless invoice_number is a fully "
+                "digital invoice's 20 digits.",
+            )
+            return ""
+        return identity
+
     async def ReconcileInvoices(
         self, request: pb.ReconcileInvoicesRequest, ctx: RequestContext
     ) -> pb.ReconcileInvoicesResponse:
@@ -260,6 +307,29 @@ class InvoiceServicer:
             checked_count=done.checked,
             drifts=[convert.drift_to_proto(d) for d in done.drifts],
         )
+
+    async def GetInvoiceDocument(
+        self, request: pb.GetInvoiceDocumentRequest, ctx: RequestContext
+    ) -> AsyncIterator[pb.GetInvoiceDocumentResponse]:
+        account = self._access.authorize(ctx, request.account, Operation.READ)
+        check = Violations()
+        ref = check.ref("invoice", request.invoice, present=request.HasField("invoice"))
+        kind = convert.document_kind_from_proto(request.kind)
+        if kind is None:
+            check.add("kind", f"Unknown document kind {request.kind}.")
+        check.raise_if_any()
+        assert kind is not None
+        wanted = DocumentRequest(account.appid, ref, kind)
+        if self._documents is None:
+            raise DocumentNotAvailable(None, wanted).with_metadata(archive="disabled")
+        opened = await self._documents.open(wanted, self._document_chunk_bytes)
+        first = True
+        async for chunk in opened.chunks:
+            info = convert.document_to_proto(opened.record) if first else None
+            yield pb.GetInvoiceDocumentResponse(document=info, data=chunk)
+            first = False
+        if first:  # an empty document: still one message with its facts
+            yield pb.GetInvoiceDocumentResponse(document=convert.document_to_proto(opened.record))
 
     async def ListAuditEvents(
         self, request: pb.ListAuditEventsRequest, ctx: RequestContext

@@ -13,7 +13,8 @@ The tree, by kind (reasons in docs/errors.md):
     │   └── RequestIdReused .... one request_id, two different requests
     ├── NotFound ............... INVOICE_NOT_FOUND (ResourceInfo)
     ├── AlreadyExists
-    │   └── InvoiceHeldElsewhere  another report holds the invoice (ResourceInfo)
+    │   ├── InvoiceHeldElsewhere  another report holds the invoice (ResourceInfo)
+    │   └── InvoiceDuplicate ..... another card with the same tax identity is imported
     ├── FailedPrecondition ..... wrong invoice state, broken WeChat account, expired QR session
     ├── Aborted ................ a concurrent call got there first; retry (RetryInfo)
     │   ├── RequestInProgress .. the same request_id is still being worked on
@@ -315,6 +316,46 @@ class InvoiceHeldElsewhere(AlreadyExists):
         )
         self.biz_code = biz_code
         self.status = status
+
+
+class InvoiceDuplicate(AlreadyExists):
+    """Another ledger row (another account, or another card of the same account) holds an
+    invoice with the same tax identity (domain/tax_identity.py): the same fapiao reached the
+    company twice. Its holder is named so the caller can find the report."""
+
+    def __init__(
+        self,
+        ref: InvoiceRef,
+        *,
+        tax_identity: str,
+        holder_account: str,
+        holder_biz_code: str,
+        holder_import_time: str,
+    ) -> None:
+        super().__init__(
+            f"The invoice {tax_identity} is already imported under bizCode "
+            f"{holder_biz_code!r} of account {holder_account} (at {holder_import_time}), "
+            "through another WeChat card; one invoice is reimbursed once.",
+            reason="INVOICE_DUPLICATE",
+            ref=ref,
+            metadata={
+                "tax_identity": tax_identity,
+                "biz_code": holder_biz_code,
+                "holder_account": holder_account,
+                "holder_import_time": holder_import_time,
+            },
+            resource=invoice_resource(
+                ref,
+                owner=f"bizCode:{holder_biz_code}",
+                description=(
+                    f"tax identity {tax_identity} imported under bizCode {holder_biz_code} "
+                    f"of account {holder_account} at {holder_import_time}"
+                ),
+            ),
+        )
+        self.tax_identity = tax_identity
+        self.holder_account = holder_account
+        self.holder_biz_code = holder_biz_code
 
 
 class OutcomePending(Unavailable):

@@ -10,12 +10,16 @@ from typing import Any
 
 from fapiao_gateway.domain.errors import (
     FailedPrecondition,
+    FieldViolation,
+    InvoiceDuplicate,
     InvoiceHeldElsewhere,
     PreconditionViolation,
+    invalid_fields,
     invoice_subject,
 )
 from fapiao_gateway.domain.invoice import UNUSABLE_CARD_STATUSES, Invoice, InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
+from fapiao_gateway.domain.tax_identity import tax_identity
 
 #: A bizCode: the business document (expense report) invoices are imported under.
 BIZ_CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -61,6 +65,71 @@ def refuse_if_held_elsewhere(
     reimbursement process. `status` is the freshest status known for it."""
     if entry is not None and entry.biz_code != biz_code and status in TAKEN_STATUSES:
         raise InvoiceHeldElsewhere(entry.ref, biz_code=entry.biz_code, status=status.value)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityHolder:
+    """The ledger row that holds a tax identity company-wide: the first card through which
+    that fapiao was imported, in whichever account, with its report as it stands now."""
+
+    tax_identity: str
+    account: str
+    ref: InvoiceRef
+    biz_code: str
+    status: ReimburseStatus
+    import_time: datetime
+
+    def holds_other_than(self, account: str, ref: InvoiceRef) -> bool:
+        """Whether this holder is another card than (account, ref): a duplicate."""
+        return (self.account, self.ref) != (account, ref)
+
+
+def identities_of(invoices: Sequence[Invoice]) -> dict[InvoiceRef, str]:
+    """The tax identity of each invoice that has one."""
+    keyed = {i.ref: tax_identity(i.invoice_code, i.invoice_number) for i in invoices}
+    return {ref: key for ref, key in keyed.items() if key is not None}
+
+
+def refuse_duplicates(
+    account: str,
+    refs: Sequence[InvoiceRef],
+    identities: Mapping[InvoiceRef, str],
+    holders: Mapping[str, IdentityHolder],
+) -> None:
+    """The company-wide duplicate guard. InvoiceDuplicate (ALREADY_EXISTS, naming the
+    holder) if another card, of this account or any other, already holds an invoice's tax
+    identity, whatever its report's state (open, locked or written off); INVALID_ARGUMENT if
+    one request picks two cards of the same fapiao. The same card imported again is not a
+    duplicate: the per-card rules (refuse_if_held_elsewhere) decide it."""
+    first: dict[str, int] = {}
+    repeated: list[FieldViolation] = []
+    for index, ref in enumerate(refs):
+        key = identities.get(ref)
+        if key is None:
+            continue
+        if key in first:
+            repeated.append(
+                FieldViolation(
+                    f"invoices[{index}]",
+                    f"The same invoice ({key}) as invoices[{first[key]}], through another "
+                    "WeChat card; pick it once.",
+                )
+            )
+            continue
+        first[key] = index
+    if repeated:
+        raise invalid_fields(repeated)
+    for ref in refs:
+        key = identities.get(ref)
+        holder = holders.get(key) if key is not None else None
+        if key is not None and holder is not None and holder.holds_other_than(account, ref):
+            raise InvoiceDuplicate(
+                ref,
+                tax_identity=key,
+                holder_account=holder.account,
+                holder_biz_code=holder.biz_code,
+                holder_import_time=holder.import_time.isoformat(),
+            )
 
 
 def refuse_unreimbursable(invoices: Sequence[Invoice]) -> None:
@@ -152,7 +221,8 @@ class ImportResult:
 
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
-    """SearchInvoices' filters, combined with AND; empty values do not filter."""
+    """SearchInvoices' filters, combined with AND; empty values do not filter. `accounts`,
+    when given, replaces `account`: a search across the accounts the caller may read."""
 
     account: str
     biz_code: str = ""
@@ -165,6 +235,8 @@ class SearchFilters:
     buyer_tax_numbers: tuple[str, ...] = ()
     seller_tax_numbers: tuple[str, ...] = ()
     status: ReimburseStatus | None = None
+    accounts: tuple[str, ...] = ()
+    tax_identity: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,23 +6,27 @@ Lookups by refs name the account and the card_ids, so both backends walk the uni
 """
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, insert, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from fapiao_gateway.domain.errors import InvoiceBeingChanged
 from fapiao_gateway.domain.imports import (
     Cursor,
+    IdentityHolder,
     ImportedInvoice,
     ImportRecord,
     LedgerEntry,
     OpenPage,
     SearchFilters,
     SearchPage,
+    identities_of,
+    refuse_duplicates,
     refuse_if_held_elsewhere,
 )
 from fapiao_gateway.domain.invoice import CardStatus, Invoice, InvoiceRef
@@ -35,6 +39,7 @@ from fapiao_gateway.domain.status_changes import (
     card_drift,
     drift_entry,
 )
+from fapiao_gateway.domain.tax_identity import tax_identity
 from fapiao_gateway.ledger.audit import write_audit
 from fapiao_gateway.ledger.codecs import (
     card_status_from_text,
@@ -46,10 +51,12 @@ from fapiao_gateway.ledger.codecs import (
     to_us,
 )
 from fapiao_gateway.ledger.counting import Total, total
+from fapiao_gateway.ledger.documents import enter_in
 from fapiao_gateway.ledger.engine import Database
 from fapiao_gateway.ledger.queries import claimed_by_other, refs_condition
 from fapiao_gateway.ledger.schema import imported_invoices as t
 from fapiao_gateway.ledger.schema import invoice_claims as claims
+from fapiao_gateway.ledger.schema import tax_identities as ids
 
 #: Rows converted per transaction by the document backfill.
 _BACKFILL_CHUNK = 500
@@ -212,6 +219,14 @@ class InvoiceLedger:
             total_estimated=bool(counted and counted.estimated),
         )
 
+    async def holders(self, identities: Collection[str]) -> dict[str, IdentityHolder]:
+        """Who holds each of these tax identities company-wide, where held."""
+
+        async def work(conn: AsyncConnection) -> dict[str, IdentityHolder]:
+            return await holders_in(conn, identities, for_update=False)
+
+        return await self._db.read(work)
+
     async def backfill_documents(self, parse: Callable[[Mapping[str, Any], str], Invoice]) -> int:
         """Gives rows written before the `document` column existed their document, parsing
         the stored WeChat JSON with `parse` (the composition root hands in WeChat's parser, so
@@ -328,6 +343,73 @@ async def entries_in(
     }
 
 
+async def holders_in(
+    conn: AsyncConnection, identities: Collection[str], *, for_update: bool
+) -> dict[str, IdentityHolder]:
+    """InvoiceLedger.holders inside the caller's transaction (locking the holders' rows on
+    PostgreSQL when `for_update`)."""
+    if not identities:
+        return {}
+    query = (
+        select(
+            ids.c.tax_identity,
+            ids.c.account,
+            ids.c.card_id,
+            ids.c.encrypt_code,
+            t.c.biz_code,
+            t.c.status,
+            t.c.import_time_us,
+        )
+        .join(
+            t,
+            and_(
+                t.c.account == ids.c.account,
+                t.c.card_id == ids.c.card_id,
+                t.c.encrypt_code == ids.c.encrypt_code,
+            ),
+        )
+        .where(ids.c.tax_identity.in_(sorted(identities)))
+    )
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=ids)
+    return {
+        r.tax_identity: IdentityHolder(
+            r.tax_identity,
+            r.account,
+            InvoiceRef(r.card_id, r.encrypt_code),
+            r.biz_code,
+            ReimburseStatus(r.status),
+            from_us(r.import_time_us),
+        )
+        for r in (await conn.execute(query)).all()
+    }
+
+
+async def hold_identities(
+    conn: AsyncConnection, account: str, identities: Mapping[InvoiceRef, str], now: int
+) -> None:
+    """The duplicate guard's atomic step: claims each identity not yet held for its card
+    (an insert that, on a concurrent holder, waits for it and then does nothing), then
+    refuses the whole import if any identity turns out held by another card."""
+    if not identities:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    for ref, key in identities.items():
+        await conn.execute(
+            dialect.insert(ids)
+            .values(
+                tax_identity=key,
+                account=account,
+                card_id=ref.card_id,
+                encrypt_code=ref.encrypt_code,
+                created_us=now,
+            )
+            .on_conflict_do_nothing(index_elements=[ids.c.tax_identity])
+        )
+    held = await holders_in(conn, set(identities.values()), for_update=True)
+    refuse_duplicates(account, list(identities), identities, held)
+
+
 async def apply_statuses(
     conn: AsyncConnection, account: str, statuses: Mapping[InvoiceRef, ReimburseStatus], now: int
 ) -> None:
@@ -402,6 +484,8 @@ async def write_import(
             await conn.execute(
                 update(t).where(refs_condition(account, [ref])).values(**values, **moved)
             )
+    await hold_identities(conn, account, identities_of([r.fetched for r in records]), now)
+    await enter_in(conn, account, [r.fetched for r in records], now)
     rows = (await conn.execute(select(t).where(refs_condition(account, refs)))).all()
     by_ref = {InvoiceRef(r.card_id, r.encrypt_code): r for r in rows}
     return [imported_from_row(by_ref[ref]) for ref in refs]
@@ -430,6 +514,7 @@ def _values(record: ImportRecord, biz_code: str, now: int) -> dict[str, Any]:
         "seller_tax_number": invoice.seller_tax_number,
         "billing_time_us": to_us(invoice.billing_time) if invoice.billing_time else None,
         "total_fen": invoice.total_fen,
+        "tax_identity": tax_identity(invoice.invoice_code, invoice.invoice_number),
         "payload": dumps(dict(record.raw)),
         "card_status": card_status_text(invoice.card_status),
         "document": dumps(invoice_document(invoice)),
@@ -438,8 +523,11 @@ def _values(record: ImportRecord, biz_code: str, now: int) -> dict[str, Any]:
 
 
 def _conditions(f: SearchFilters) -> list[Any]:
-    conditions: list[Any] = [t.c.account == f.account]
+    conditions: list[Any] = [
+        t.c.account.in_(f.accounts) if f.accounts else t.c.account == f.account
+    ]
     equal = {
+        t.c.tax_identity: f.tax_identity,
         t.c.biz_code: f.biz_code,
         t.c.invoice_code: f.invoice_code,
         t.c.invoice_number: f.invoice_number,

@@ -53,6 +53,9 @@ imported_invoices = Table(
     Column("imported_by", String(128), nullable=False),
     Column("import_time_us", BigInteger, nullable=False),
     Column("update_time_us", BigInteger, nullable=False),
+    #: The invoice's tax identity (domain/tax_identity.py), NULL when it has none: searched
+    #: across accounts; which row holds it is `tax_identities`.
+    Column("tax_identity", String(64), nullable=True),
     UniqueConstraint("account", "card_id", "encrypt_code", name="uq_imported_invoice"),
     Index("ix_imported_recent", "account", "update_time_us", "id"),
     Index("ix_imported_biz_code", "account", "biz_code", "update_time_us", "id"),
@@ -78,6 +81,45 @@ imported_invoices = Table(
         "update_time_us",
         "id",
     ),
+    Index("ix_imported_tax_identity", "tax_identity", "update_time_us", "id"),
+)
+
+#: The company-wide duplicate guard: which imported row (account and card) holds each tax
+#: identity. The primary key makes "one fapiao, one holder" atomic on both backends: of two
+#: imports racing with one identity, the second's insert finds the first's row.
+tax_identities = Table(
+    "tax_identities",
+    metadata,
+    Column("tax_identity", String(64), primary_key=True),
+    Column("account", String(64), nullable=False),
+    Column("card_id", String(128), nullable=False),
+    Column("encrypt_code", String(512), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+#: The archive of each imported invoice's documents (domain/documents.py): one row per
+#: account, invoice and document kind, PENDING until stored (digest, size, fetch time) or
+#: FAILED after its last attempt; the bytes are in the archive store, by digest.
+invoice_documents = Table(
+    "invoice_documents",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("card_id", String(128), primary_key=True),
+    Column("encrypt_code", String(512), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("digest", String(64), nullable=False, server_default=""),
+    Column("size", BigInteger, nullable=False, server_default="0"),
+    Column("fetched_us", BigInteger, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    #: When the next download may be tried (PENDING only).
+    Column("next_attempt_us", BigInteger, nullable=False, server_default="0"),
+    #: Why the last attempt failed ("" once archived).
+    Column("reason", String(128), nullable=False, server_default=""),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Index("ix_document_due", "state", "next_attempt_us"),
 )
 
 #: Every state-changing action (domain/status_changes.py AuditAction): who, for which account

@@ -45,6 +45,7 @@ from fapiao_gateway.sandbox import seed
 from fapiao_gateway.sandbox.component import ComponentEmulator
 from fapiao_gateway.sandbox.emulator import Emulator, Json, reply
 from fapiao_gateway.sandbox.faults import Fault, FaultKind, FaultPlan
+from fapiao_gateway.sandbox.pdfs import invoice_pdf
 from fapiao_gateway.sandbox.work import WorkEmulator, work_reply
 
 
@@ -235,6 +236,19 @@ def create_app(sandbox: Sandbox) -> Starlette:
     async def get_ticket(appid: str, request: Request) -> Json:
         return emulator.get_ticket(appid, request.query_params.get("type", ""))
 
+    async def invoice_pdf_file(request: Request) -> Response:
+        """The PDF behind an invoice's pdf_url (and trip_pdf_url): no token, like WeChat's.
+        A "malformed" fault serves it cut in half (a corrupt download)."""
+        sandbox.emulator.stats.calls[("getpdf", "")] += 1
+        fault = sandbox.faults.take("getpdf", "")
+        pdf = invoice_pdf(request.query_params.get("media_id", ""))
+        if fault is not None and fault.kind is FaultKind.MALFORMED:
+            return Response(pdf[: len(pdf) // 2], media_type="application/pdf")
+        instead = await _instead(fault)
+        if instead is not None:
+            return instead
+        return Response(pdf, media_type="application/pdf")
+
     async def stats(_: Request) -> Response:
         return JSONResponse({"calls": emulator.stats.as_json()})
 
@@ -413,6 +427,7 @@ def create_app(sandbox: Sandbox) -> Starlette:
         Route("/cgi-bin/component/api_component_token", component_token, methods=["POST"]),
         Route("/cgi-bin/component/api_authorizer_token", authorizer_token, methods=["POST"]),
         Route("/sandbox/components/{appid}/push", push, methods=["POST"]),
+        Route("/intp/invoice/getpdf", invoice_pdf_file, methods=["GET"]),
         Route("/sandbox/stats", stats, methods=["GET"]),
         Route("/sandbox/invoices", list_invoices, methods=["GET"]),
         Route("/sandbox/invoices/synthetic", add_synthetic, methods=["POST"]),

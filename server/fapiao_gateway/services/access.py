@@ -55,3 +55,25 @@ class AccessPolicy:
                 [FieldViolation("account", f"No WeChat account {account_name!r} is configured.")]
             )
         return account
+
+    def readable(self, ctx: RequestContext, operation: Operation) -> tuple[WeChatAccount, ...]:
+        """Every configured account the caller may use for `operation` (a search across
+        accounts); PERMISSION_DENIED if there is none."""
+        caller = ctx.caller
+        allowed = (
+            tuple(a for a in self._accounts.listed() if caller.may_use(*a.names))
+            if caller.may(operation)
+            else ()
+        )
+        if not allowed:
+            log.warning(
+                "permission denied caller=%s operation=%s account=*",
+                caller.name,
+                operation.value,
+            )
+            raise PermissionDenied(
+                f"Caller {caller.name!r} may not {operation.value} for any account.",
+                reason="PERMISSION_DENIED",
+                metadata={"caller": caller.name, "operation": operation.value},
+            )
+        return allowed

@@ -5,10 +5,11 @@ the call fails, nothing is stored, and every lock this call took is released —
 itself when WeChat answered, by recovery when an answer was lost or the process died.
 
 The order: reserve the request (AIP-155: a replay returns the first result, bizCode
-included) -> fetch -> check -> arm the intent, claiming the invoices to lock -> lock -> store,
-settling the intent in the same transaction. While the intent holds the claims, no other
-request of the gateway can lock or release those invoices, so the compensation releases
-only what this import locked.
+included) -> fetch -> check (per card, and company-wide by tax identity: the same fapiao
+through another card or account is refused before WeChat is touched) -> arm the intent,
+claiming the invoices to lock -> lock -> store, settling the intent in the same
+transaction. While the intent holds the claims, no other request of the gateway can lock or
+release those invoices, so the compensation releases only what this import locked.
 """
 
 import asyncio
@@ -29,8 +30,10 @@ from fapiao_gateway.domain.imports import (
     ImportRecord,
     ImportResult,
     LedgerEntry,
+    identities_of,
     invoices_to_lock,
     new_biz_code,
+    refuse_duplicates,
     refuse_if_held_elsewhere,
     refuse_unreimbursable,
 )
@@ -110,11 +113,20 @@ class InvoiceImporter:
             fetched_at = self._now_us()
             fetched = await fetch_all(self._source, command.appid, refs, ctx.deadline)
             refuse_unreimbursable([fetched[ref].invoice for ref in refs])
-            entries = await self._ledger.entries(command.appid, refs)
+            identities = identities_of([fetched[ref].invoice for ref in refs])
+            # One round trip for both reads: the longer the time from the fetch to the lock
+            # decision, the likelier a status read from WeChat is stale by then.
+            entries, holders = await asyncio.gather(
+                self._ledger.entries(command.appid, refs),
+                self._ledger.holders(set(identities.values())),
+            )
+            # The company-wide duplicate guard, before anything is locked at WeChat; the
+            # ledger checks it again, atomically, as it stores.
+            refuse_duplicates(command.appid, refs, identities, holders)
             statuses = {ref: fetched[ref].invoice.reimburse_status for ref in refs}
             for ref in refs:  # early, before any lock; the ledger checks again as it stores
                 refuse_if_held_elsewhere(entries.get(ref), biz_code, statuses[ref])
-            to_lock = await self._lockable(command, biz_code, statuses, entries)
+            to_lock = await self._lockable(command, biz_code, statuses, entries, ctx.deadline)
             if to_lock:
                 plan = Plan(
                     ReimburseStatus.LOCK,
@@ -167,11 +179,13 @@ class InvoiceImporter:
         biz_code: str,
         statuses: Mapping[InvoiceRef, ReimburseStatus],
         entries: Mapping[InvoiceRef, LedgerEntry],
+        deadline: Deadline,
     ) -> list[InvoiceRef]:
         """The invoices to lock. One that is locked because another request of the gateway
-        is changing it (a lock that may yet be rolled back) is ABORTED, to retry, rather
-        than refused as not lockable; one that such a request finished storing since
-        `entries` was read is held by its report (ALREADY_EXISTS)."""
+        is changing it (a lock that may yet be rolled back), or was when WeChat was read
+        (and is free again now), is ABORTED, to retry, rather than refused as not lockable;
+        one that such a request finished storing since `entries` was read is held by its
+        report (ALREADY_EXISTS)."""
         if not command.lock:
             return []
         try:
@@ -186,6 +200,14 @@ class InvoiceImporter:
             settled = await self._ledger.entries(command.appid, command.refs)
             for ref in command.refs:
                 refuse_if_held_elsewhere(settled.get(ref), biz_code, statuses[ref])
+            # Nothing of the gateway holds them now, so the status read may be stale: a lock
+            # of a request since undone (an import whose lock recovery released). One more
+            # read tells; an invoice free again is retried (ABORTED), not refused for good.
+            locked = [r for r in command.refs if statuses[r] is not ReimburseStatus.INIT]
+            again = await fetch_all(self._source, command.appid, locked, deadline)
+            freed = [r for r in locked if again[r].invoice.reimburse_status is ReimburseStatus.INIT]
+            if freed:
+                raise InvoiceBeingChanged(freed[0], retry_after=1.0) from None
             raise
 
     async def _check_session(self, appid: str, biz_code: str) -> None:

@@ -6,15 +6,17 @@ InvoiceRefs and domain values, never a secret-bearing account, WeChat's JSON, a 
 protobuf.
 """
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Protocol
 
 from fapiao_gateway.domain.accounts import WeChatAccount
 from fapiao_gateway.domain.context import Deadline
+from fapiao_gateway.domain.documents import DocumentKind, DocumentRecord
 from fapiao_gateway.domain.errors import GatewayError
 from fapiao_gateway.domain.import_sessions import ImportSession
 from fapiao_gateway.domain.imports import (
     Cursor,
+    IdentityHolder,
     ImportRecord,
     ImportResult,
     LedgerEntry,
@@ -50,6 +52,10 @@ class AccountDirectory(Protocol):
     """The configured WeChat accounts, by appid or alias."""
 
     def find(self, name: str) -> WeChatAccount | None: ...
+
+    def listed(self) -> tuple[WeChatAccount, ...]:
+        """Every configured account."""
+        ...
 
 
 class InvoiceSource(Protocol):
@@ -116,6 +122,10 @@ class InvoiceLedger(Protocol):
     async def search(
         self, filters: SearchFilters, cursor: Cursor | None, limit: int
     ) -> SearchPage: ...
+
+    async def holders(self, identities: Collection[str]) -> dict[str, IdentityHolder]:
+        """Who holds each of these tax identities company-wide (any account), where held."""
+        ...
 
 
 class IntentLog(Protocol):
@@ -234,3 +244,49 @@ class ReplayObserver(Protocol):
     """Told when a request is answered with the first outcome of its request_id (metrics)."""
 
     def replayed(self, rpc: str) -> None: ...
+
+
+class DocumentSource(Protocol):
+    """Downloading a document WeChat lends by URL (DocumentFetchFailed when none came)."""
+
+    async def download(self, url: str) -> bytes: ...
+
+
+class ArchiveStore(Protocol):
+    """Where archived documents are kept, content-addressed by SHA-256."""
+
+    async def put(self, data: bytes) -> str:
+        """Stores `data`; returns its SHA-256 (hex)."""
+        ...
+
+    def chunks(self, digest: str, chunk_size: int) -> AsyncIterator[bytes]: ...
+
+
+class DocumentLedger(Protocol):
+    """The archive records of the invoices' documents (domain/documents.py)."""
+
+    async def find(
+        self, account: str, ref: InvoiceRef, kind: DocumentKind
+    ) -> DocumentRecord | None: ...
+
+    async def enter_missing(self, limit: int) -> int: ...
+
+    async def take_due(self, limit: int, lease_us: int) -> list[DocumentRecord]: ...
+
+    async def archived(self, record: DocumentRecord, digest: str, size: int) -> None: ...
+
+    async def attempt_failed(
+        self, record: DocumentRecord, reason: str, *, retry_at_us: int | None
+    ) -> None: ...
+
+    async def totals(self) -> dict[str, tuple[int, int]]:
+        """Per state: how many records, and how many archived bytes."""
+        ...
+
+
+class ArchiveObserver(Protocol):
+    """Told after each archiver round (the metrics)."""
+
+    def archive_round(
+        self, totals: Mapping[str, tuple[int, int]], archived: int, retrying: int, failed: int
+    ) -> None: ...

@@ -15,6 +15,7 @@ worker's figures would pass for the gateway's.
 """
 
 import os
+from collections.abc import Mapping
 from importlib.metadata import version
 
 from prometheus_client import (
@@ -168,6 +169,40 @@ class GatewayMetrics:
             ["scope", "subject", "outcome"],
             registry=registry,
         )
+
+        self.archive_documents = Gauge(
+            "fapiao_archive_documents",
+            "Documents (invoice PDFs, trip attachments) known to the archive, by state "
+            '("PENDING", "ARCHIVED", "FAILED"): the whole ledger, as of the archiver\'s last '
+            "round.",
+            ["state"],
+            registry=registry,
+            multiprocess_mode="mostrecent",  # every worker counts the same ledger
+        )
+        self.archive_bytes = Gauge(
+            "fapiao_archive_bytes",
+            "Bytes of the documents archived (ARCHIVED records; the same bytes archived for "
+            "two invoices count twice), as of the archiver's last round.",
+            registry=registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.archive_downloads = Counter(
+            "fapiao_archive_downloads_total",
+            'Document downloads, by outcome ("archived", "retrying", "failed").',
+            ["outcome"],
+            registry=registry,
+        )
+
+    def archive_round(
+        self, totals: Mapping[str, tuple[int, int]], archived: int, retrying: int, failed: int
+    ) -> None:
+        """services.archiving's observer: one round's downloads and the archive's totals."""
+        for state in ("PENDING", "ARCHIVED", "FAILED"):
+            self.archive_documents.labels(state).set(totals.get(state, (0, 0))[0])
+        self.archive_bytes.set(totals.get("ARCHIVED", (0, 0))[1])
+        for outcome, n in (("archived", archived), ("retrying", retrying), ("failed", failed)):
+            if n:
+                self.archive_downloads.labels(outcome).inc(n)
 
     def add_collector(self, collector: Collector) -> None:
         """Adds a collector computed at scrape time (e.g. the ledger's connection pool; with

@@ -111,6 +111,10 @@ class AccountRegistry:
         account = self._by_name.get(name)
         return None if account is None else account.public
 
+    def listed(self) -> tuple[WeChatAccount, ...]:
+        """Every configured account, in configuration order."""
+        return tuple(account.public for account in self._by_appid.values())
+
     def credentials(self, appid: str) -> Account:
         """The account with appid `appid`, secret and all (for the adapter's own use)."""
         account = self._by_appid.get(appid)

@@ -81,6 +81,15 @@ type InvoiceServiceClient interface {
 	// read or by reconciliation), with who caused it and how it ended. Needs the
 	// `audit` permission.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
+	// Streams the archived original of an imported invoice's document (its PDF,
+	// or a trip itinerary attachment) as the gateway downloaded it from WeChat's
+	// pdf_url after the import: the first message carries the document's SHA-256,
+	// size and content type, the following ones (and the first) the bytes in
+	// order, so a caller can verify what it stores. NOT_FOUND while the download
+	// is pending (DOCUMENT_PENDING), after every attempt failed
+	// (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
+	// never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
+	GetInvoiceDocument(ctx context.Context, in *GetInvoiceDocumentRequest, opts ...grpc.CallOption) (InvoiceService_GetInvoiceDocumentClient, error)
 }
 
 type invoiceServiceClient struct {
@@ -181,6 +190,38 @@ func (c *invoiceServiceClient) ListAuditEvents(ctx context.Context, in *ListAudi
 	return out, nil
 }
 
+func (c *invoiceServiceClient) GetInvoiceDocument(ctx context.Context, in *GetInvoiceDocumentRequest, opts ...grpc.CallOption) (InvoiceService_GetInvoiceDocumentClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_InvoiceService_serviceDesc.Streams[0], "/fapiao.v1.InvoiceService/GetInvoiceDocument", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &invoiceServiceGetInvoiceDocumentClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type InvoiceService_GetInvoiceDocumentClient interface {
+	Recv() (*GetInvoiceDocumentResponse, error)
+	grpc.ClientStream
+}
+
+type invoiceServiceGetInvoiceDocumentClient struct {
+	grpc.ClientStream
+}
+
+func (x *invoiceServiceGetInvoiceDocumentClient) Recv() (*GetInvoiceDocumentResponse, error) {
+	m := new(GetInvoiceDocumentResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // InvoiceServiceServer is the server API for InvoiceService service.
 // All implementations must embed UnimplementedInvoiceServiceServer
 // for forward compatibility
@@ -249,6 +290,15 @@ type InvoiceServiceServer interface {
 	// read or by reconciliation), with who caused it and how it ended. Needs the
 	// `audit` permission.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
+	// Streams the archived original of an imported invoice's document (its PDF,
+	// or a trip itinerary attachment) as the gateway downloaded it from WeChat's
+	// pdf_url after the import: the first message carries the document's SHA-256,
+	// size and content type, the following ones (and the first) the bytes in
+	// order, so a caller can verify what it stores. NOT_FOUND while the download
+	// is pending (DOCUMENT_PENDING), after every attempt failed
+	// (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
+	// never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
+	GetInvoiceDocument(*GetInvoiceDocumentRequest, InvoiceService_GetInvoiceDocumentServer) error
 	mustEmbedUnimplementedInvoiceServiceServer()
 }
 
@@ -285,6 +335,9 @@ func (UnimplementedInvoiceServiceServer) ReconcileInvoices(context.Context, *Rec
 }
 func (UnimplementedInvoiceServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListAuditEvents not implemented")
+}
+func (UnimplementedInvoiceServiceServer) GetInvoiceDocument(*GetInvoiceDocumentRequest, InvoiceService_GetInvoiceDocumentServer) error {
+	return status.Errorf(codes.Unimplemented, "method GetInvoiceDocument not implemented")
 }
 func (UnimplementedInvoiceServiceServer) mustEmbedUnimplementedInvoiceServiceServer() {}
 
@@ -479,6 +532,27 @@ func _InvoiceService_ListAuditEvents_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InvoiceService_GetInvoiceDocument_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(GetInvoiceDocumentRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(InvoiceServiceServer).GetInvoiceDocument(m, &invoiceServiceGetInvoiceDocumentServer{stream})
+}
+
+type InvoiceService_GetInvoiceDocumentServer interface {
+	Send(*GetInvoiceDocumentResponse) error
+	grpc.ServerStream
+}
+
+type invoiceServiceGetInvoiceDocumentServer struct {
+	grpc.ServerStream
+}
+
+func (x *invoiceServiceGetInvoiceDocumentServer) Send(m *GetInvoiceDocumentResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 var _InvoiceService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "fapiao.v1.InvoiceService",
 	HandlerType: (*InvoiceServiceServer)(nil),
@@ -524,6 +598,12 @@ var _InvoiceService_serviceDesc = grpc.ServiceDesc{
 			Handler:    _InvoiceService_ListAuditEvents_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "GetInvoiceDocument",
+			Handler:       _InvoiceService_GetInvoiceDocument_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "fapiao/v1/invoice_service.proto",
 }

@@ -94,6 +94,30 @@ AUDIT_ACTION_RECONCILIATION: AuditAction.ValueType  # 6
 """Reconciliation found WeChat ahead of the ledger; the ledger followed."""
 Global___AuditAction: _TypeAlias = AuditAction  # noqa: Y015
 
+class _InvoiceDocumentKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _InvoiceDocumentKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InvoiceDocumentKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    INVOICE_DOCUMENT_KIND_UNSPECIFIED: _InvoiceDocumentKind.ValueType  # 0
+    """The invoice's own PDF (the default)."""
+    INVOICE_DOCUMENT_KIND_INVOICE: _InvoiceDocumentKind.ValueType  # 1
+    """The invoice's own PDF (WeChat's pdf_url)."""
+    INVOICE_DOCUMENT_KIND_TRIP: _InvoiceDocumentKind.ValueType  # 2
+    """The itinerary attachment of a transport invoice (WeChat's trip_pdf_url)."""
+
+class InvoiceDocumentKind(_InvoiceDocumentKind, metaclass=_InvoiceDocumentKindEnumTypeWrapper):
+    """Which of an invoice's documents."""
+
+INVOICE_DOCUMENT_KIND_UNSPECIFIED: InvoiceDocumentKind.ValueType  # 0
+"""The invoice's own PDF (the default)."""
+INVOICE_DOCUMENT_KIND_INVOICE: InvoiceDocumentKind.ValueType  # 1
+"""The invoice's own PDF (WeChat's pdf_url)."""
+INVOICE_DOCUMENT_KIND_TRIP: InvoiceDocumentKind.ValueType  # 2
+"""The itinerary attachment of a transport invoice (WeChat's trip_pdf_url)."""
+Global___InvoiceDocumentKind: _TypeAlias = InvoiceDocumentKind  # noqa: Y015
+
 @_typing.final
 class GetInvoiceRequest(_message.Message):
     """Request for GetInvoice."""
@@ -820,8 +844,11 @@ class SearchInvoicesRequest(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    ALL_ACCOUNTS_FIELD_NUMBER: _builtins.int
     account: _builtins.str
-    """The WeChat account to search in: its appid or a configured alias. Required."""
+    """The WeChat account to search in: its appid or a configured alias. Required,
+    unless all_accounts is set (then it must be empty).
+    """
     biz_code: _builtins.str
     """Only invoices imported under this bizCode."""
     invoice_code: _builtins.str
@@ -837,6 +864,13 @@ class SearchInvoicesRequest(_message.Message):
     page_token: _builtins.str
     """The next_page_token of a previous response, with the same filters;
     empty for the first page.
+    """
+    all_accounts: _builtins.bool
+    """Search every WeChat account the caller may read (permission `read`), not
+    just one: finds one fapiao by its tax identity wherever the company imported
+    it (each result names its account). Requires invoice_number, and
+    invoice_code unless the number is a fully digital invoice's 20 digits; the
+    other filters apply as usual.
     """
     @_builtins.property
     def update_time_start(self) -> _timestamp_pb2.Timestamp:
@@ -878,10 +912,11 @@ class SearchInvoicesRequest(_message.Message):
         status: _invoice_pb2.ReimburseStatus.ValueType = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        all_accounts: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["billing_time_end", b"billing_time_end", "billing_time_start", b"billing_time_start", "update_time_end", b"update_time_end", "update_time_start", b"update_time_start"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "billing_time_end", b"billing_time_end", "billing_time_start", b"billing_time_start", "biz_code", b"biz_code", "buyer_tax_numbers", b"buyer_tax_numbers", "invoice_code", b"invoice_code", "invoice_number", b"invoice_number", "page_size", b"page_size", "page_token", b"page_token", "seller_tax_numbers", b"seller_tax_numbers", "status", b"status", "update_time_end", b"update_time_end", "update_time_start", b"update_time_start"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "all_accounts", b"all_accounts", "billing_time_end", b"billing_time_end", "billing_time_start", b"billing_time_start", "biz_code", b"biz_code", "buyer_tax_numbers", b"buyer_tax_numbers", "invoice_code", b"invoice_code", "invoice_number", b"invoice_number", "page_size", b"page_size", "page_token", b"page_token", "seller_tax_numbers", b"seller_tax_numbers", "status", b"status", "update_time_end", b"update_time_end", "update_time_start", b"update_time_start"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1243,3 +1278,107 @@ class AuditedInvoice(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AuditedInvoice: _TypeAlias = AuditedInvoice  # noqa: Y015
+
+@_typing.final
+class GetInvoiceDocumentRequest(_message.Message):
+    """Request for GetInvoiceDocument."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    INVOICE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """The WeChat account the invoice was imported through: its appid or a
+    configured alias. Required.
+    """
+    kind: Global___InvoiceDocumentKind.ValueType
+    """Which document; UNSPECIFIED means the invoice's PDF."""
+    @_builtins.property
+    def invoice(self) -> _invoice_pb2.InvoiceRef:
+        """The imported invoice. Required: both card_id and encrypt_code."""
+
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        invoice: _invoice_pb2.InvoiceRef | None = ...,
+        kind: Global___InvoiceDocumentKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["invoice", b"invoice"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "invoice", b"invoice", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInvoiceDocumentRequest: _TypeAlias = GetInvoiceDocumentRequest  # noqa: Y015
+
+@_typing.final
+class InvoiceDocumentInfo(_message.Message):
+    """What the archive knows of a document."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    FETCH_TIME_FIELD_NUMBER: _builtins.int
+    kind: Global___InvoiceDocumentKind.ValueType
+    """Which document this is."""
+    content_type: _builtins.str
+    """Its media type: application/pdf."""
+    size_bytes: _builtins.int
+    """Its length in bytes: the sum of every message's data."""
+    sha256: _builtins.str
+    """SHA-256 of the bytes, lowercase hex (64 characters): what the archive is
+    keyed by.
+    """
+    @_builtins.property
+    def fetch_time(self) -> _timestamp_pb2.Timestamp:
+        """When the gateway downloaded it from WeChat."""
+
+    def __init__(
+        self,
+        *,
+        kind: Global___InvoiceDocumentKind.ValueType = ...,
+        content_type: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+        sha256: _builtins.str = ...,
+        fetch_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fetch_time", b"fetch_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "fetch_time", b"fetch_time", "kind", b"kind", "sha256", b"sha256", "size_bytes", b"size_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceDocumentInfo: _TypeAlias = InvoiceDocumentInfo  # noqa: Y015
+
+@_typing.final
+class GetInvoiceDocumentResponse(_message.Message):
+    """One message of GetInvoiceDocument's stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    data: _builtins.bytes
+    """The next chunk of the document's bytes (at most the configured chunk size)."""
+    @_builtins.property
+    def document(self) -> Global___InvoiceDocumentInfo:
+        """The document's facts: set on the first message only."""
+
+    def __init__(
+        self,
+        *,
+        document: Global___InvoiceDocumentInfo | None = ...,
+        data: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInvoiceDocumentResponse: _TypeAlias = GetInvoiceDocumentResponse  # noqa: Y015

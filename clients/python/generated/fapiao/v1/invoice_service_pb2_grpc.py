@@ -115,6 +115,11 @@ class InvoiceServiceStub:
                 request_serializer=fapiao_dot_v1_dot_invoice__service__pb2.ListAuditEventsRequest.SerializeToString,
                 response_deserializer=fapiao_dot_v1_dot_invoice__service__pb2.ListAuditEventsResponse.FromString,
                 _registered_method=True)
+        self.GetInvoiceDocument = channel.unary_stream(
+                '/fapiao.v1.InvoiceService/GetInvoiceDocument',
+                request_serializer=fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentRequest.SerializeToString,
+                response_deserializer=fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentResponse.FromString,
+                _registered_method=True)
 
 
 class InvoiceServiceServicer:
@@ -264,6 +269,20 @@ class InvoiceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetInvoiceDocument(self, request, context):
+        """Streams the archived original of an imported invoice's document (its PDF,
+        or a trip itinerary attachment) as the gateway downloaded it from WeChat's
+        pdf_url after the import: the first message carries the document's SHA-256,
+        size and content type, the following ones (and the first) the bytes in
+        order, so a caller can verify what it stores. NOT_FOUND while the download
+        is pending (DOCUMENT_PENDING), after every attempt failed
+        (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
+        never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InvoiceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -316,6 +335,11 @@ def add_InvoiceServiceServicer_to_server(servicer, server):
                     servicer.ListAuditEvents,
                     request_deserializer=fapiao_dot_v1_dot_invoice__service__pb2.ListAuditEventsRequest.FromString,
                     response_serializer=fapiao_dot_v1_dot_invoice__service__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'GetInvoiceDocument': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetInvoiceDocument,
+                    request_deserializer=fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentRequest.FromString,
+                    response_serializer=fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -619,6 +643,33 @@ class InvoiceService:
             '/fapiao.v1.InvoiceService/ListAuditEvents',
             fapiao_dot_v1_dot_invoice__service__pb2.ListAuditEventsRequest.SerializeToString,
             fapiao_dot_v1_dot_invoice__service__pb2.ListAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoiceDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fapiao.v1.InvoiceService/GetInvoiceDocument',
+            fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentRequest.SerializeToString,
+            fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,

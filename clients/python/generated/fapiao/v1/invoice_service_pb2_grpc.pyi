@@ -136,6 +136,16 @@ class InvoiceServiceStub:
     read or by reconciliation), with who caused it and how it ended. Needs the
     `audit` permission.
     """
+    GetInvoiceDocument: _grpc.UnaryStreamMultiCallable[_invoice_service_pb2.GetInvoiceDocumentRequest, _invoice_service_pb2.GetInvoiceDocumentResponse]
+    """Streams the archived original of an imported invoice's document (its PDF,
+    or a trip itinerary attachment) as the gateway downloaded it from WeChat's
+    pdf_url after the import: the first message carries the document's SHA-256,
+    size and content type, the following ones (and the first) the bytes in
+    order, so a caller can verify what it stores. NOT_FOUND while the download
+    is pending (DOCUMENT_PENDING), after every attempt failed
+    (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
+    never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
+    """
 
 @_typing.type_check_only
 class InvoiceServiceAsyncStub(InvoiceServiceStub):
@@ -244,6 +254,16 @@ class InvoiceServiceAsyncStub(InvoiceServiceStub):
     that undo them, import QR sessions, and the ledger following WeChat after a
     read or by reconciliation), with who caused it and how it ended. Needs the
     `audit` permission.
+    """
+    GetInvoiceDocument: _aio.UnaryStreamMultiCallable[_invoice_service_pb2.GetInvoiceDocumentRequest, _invoice_service_pb2.GetInvoiceDocumentResponse]  # type: ignore[assignment]
+    """Streams the archived original of an imported invoice's document (its PDF,
+    or a trip itinerary attachment) as the gateway downloaded it from WeChat's
+    pdf_url after the import: the first message carries the document's SHA-256,
+    size and content type, the following ones (and the first) the bytes in
+    order, so a caller can verify what it stores. NOT_FOUND while the download
+    is pending (DOCUMENT_PENDING), after every attempt failed
+    (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
+    never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
     """
 
 class InvoiceServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -410,6 +430,22 @@ class InvoiceServiceServicer(metaclass=_abc_1.ABCMeta):
         that undo them, import QR sessions, and the ledger following WeChat after a
         read or by reconciliation), with who caused it and how it ended. Needs the
         `audit` permission.
+        """
+
+    @_abc_1.abstractmethod
+    def GetInvoiceDocument(
+        self,
+        request: _invoice_service_pb2.GetInvoiceDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_invoice_service_pb2.GetInvoiceDocumentResponse], _abc.AsyncIterator[_invoice_service_pb2.GetInvoiceDocumentResponse]]:
+        """Streams the archived original of an imported invoice's document (its PDF,
+        or a trip itinerary attachment) as the gateway downloaded it from WeChat's
+        pdf_url after the import: the first message carries the document's SHA-256,
+        size and content type, the following ones (and the first) the bytes in
+        order, so a caller can verify what it stores. NOT_FOUND while the download
+        is pending (DOCUMENT_PENDING), after every attempt failed
+        (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
+        never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
         """
 
 def add_InvoiceServiceServicer_to_server(servicer: InvoiceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

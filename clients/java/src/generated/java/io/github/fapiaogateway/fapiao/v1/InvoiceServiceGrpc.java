@@ -357,6 +357,37 @@ public final class InvoiceServiceGrpc {
     return getListAuditEventsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest,
+      io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse> getGetInvoiceDocumentMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetInvoiceDocument",
+      requestType = io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest.class,
+      responseType = io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest,
+      io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse> getGetInvoiceDocumentMethod() {
+    io.grpc.MethodDescriptor<io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest, io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse> getGetInvoiceDocumentMethod;
+    if ((getGetInvoiceDocumentMethod = InvoiceServiceGrpc.getGetInvoiceDocumentMethod) == null) {
+      synchronized (InvoiceServiceGrpc.class) {
+        if ((getGetInvoiceDocumentMethod = InvoiceServiceGrpc.getGetInvoiceDocumentMethod) == null) {
+          InvoiceServiceGrpc.getGetInvoiceDocumentMethod = getGetInvoiceDocumentMethod =
+              io.grpc.MethodDescriptor.<io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest, io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetInvoiceDocument"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new InvoiceServiceMethodDescriptorSupplier("GetInvoiceDocument"))
+              .build();
+        }
+      }
+    }
+    return getGetInvoiceDocumentMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -580,6 +611,23 @@ public final class InvoiceServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListAuditEventsMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * Streams the archived original of an imported invoice's document (its PDF,
+     * or a trip itinerary attachment) as the gateway downloaded it from WeChat's
+     * pdf_url after the import: the first message carries the document's SHA-256,
+     * size and content type, the following ones (and the first) the bytes in
+     * order, so a caller can verify what it stores. NOT_FOUND while the download
+     * is pending (DOCUMENT_PENDING), after every attempt failed
+     * (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
+     * never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
+     * </pre>
+     */
+    public void getInvoiceDocument(io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest request,
+        io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetInvoiceDocumentMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -652,6 +700,13 @@ public final class InvoiceServiceGrpc {
                 io.github.fapiaogateway.fapiao.v1.ListAuditEventsRequest,
                 io.github.fapiaogateway.fapiao.v1.ListAuditEventsResponse>(
                   this, METHODID_LIST_AUDIT_EVENTS)))
+          .addMethod(
+            getGetInvoiceDocumentMethod(),
+            io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+              new MethodHandlers<
+                io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest,
+                io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse>(
+                  this, METHODID_GET_INVOICE_DOCUMENT)))
           .build();
     }
   }
@@ -854,6 +909,24 @@ public final class InvoiceServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getListAuditEventsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Streams the archived original of an imported invoice's document (its PDF,
+     * or a trip itinerary attachment) as the gateway downloaded it from WeChat's
+     * pdf_url after the import: the first message carries the document's SHA-256,
+     * size and content type, the following ones (and the first) the bytes in
+     * order, so a caller can verify what it stores. NOT_FOUND while the download
+     * is pending (DOCUMENT_PENDING), after every attempt failed
+     * (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
+     * never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
+     * </pre>
+     */
+    public void getInvoiceDocument(io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest request,
+        io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getGetInvoiceDocumentMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1043,6 +1116,24 @@ public final class InvoiceServiceGrpc {
     public io.github.fapiaogateway.fapiao.v1.ListAuditEventsResponse listAuditEvents(io.github.fapiaogateway.fapiao.v1.ListAuditEventsRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getListAuditEventsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams the archived original of an imported invoice's document (its PDF,
+     * or a trip itinerary attachment) as the gateway downloaded it from WeChat's
+     * pdf_url after the import: the first message carries the document's SHA-256,
+     * size and content type, the following ones (and the first) the bytes in
+     * order, so a caller can verify what it stores. NOT_FOUND while the download
+     * is pending (DOCUMENT_PENDING), after every attempt failed
+     * (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
+     * never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
+     * </pre>
+     */
+    public java.util.Iterator<io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse> getInvoiceDocument(
+        io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getGetInvoiceDocumentMethod(), getCallOptions(), request);
     }
   }
 
@@ -1256,6 +1347,7 @@ public final class InvoiceServiceGrpc {
   private static final int METHODID_SEARCH_INVOICES = 7;
   private static final int METHODID_RECONCILE_INVOICES = 8;
   private static final int METHODID_LIST_AUDIT_EVENTS = 9;
+  private static final int METHODID_GET_INVOICE_DOCUMENT = 10;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1313,6 +1405,10 @@ public final class InvoiceServiceGrpc {
         case METHODID_LIST_AUDIT_EVENTS:
           serviceImpl.listAuditEvents((io.github.fapiaogateway.fapiao.v1.ListAuditEventsRequest) request,
               (io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.ListAuditEventsResponse>) responseObserver);
+          break;
+        case METHODID_GET_INVOICE_DOCUMENT:
+          serviceImpl.getInvoiceDocument((io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest) request,
+              (io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1385,6 +1481,7 @@ public final class InvoiceServiceGrpc {
               .addMethod(getSearchInvoicesMethod())
               .addMethod(getReconcileInvoicesMethod())
               .addMethod(getListAuditEventsMethod())
+              .addMethod(getGetInvoiceDocumentMethod())
               .build();
         }
       }

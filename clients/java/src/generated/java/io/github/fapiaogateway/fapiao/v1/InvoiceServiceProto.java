@@ -164,6 +164,21 @@ public final class InvoiceServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_fapiao_v1_AuditedInvoice_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_fapiao_v1_GetInvoiceDocumentRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_fapiao_v1_GetInvoiceDocumentRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_fapiao_v1_InvoiceDocumentInfo_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_fapiao_v1_InvoiceDocumentInfo_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_fapiao_v1_GetInvoiceDocumentResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_fapiao_v1_GetInvoiceDocumentResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -249,7 +264,7 @@ public final class InvoiceServiceProto {
       "InvoiceRefR\010invoices\022\022\n\004lock\030\005 \001(\010R\004lock" +
       "\"k\n\026ImportInvoicesResponse\022\031\n\010biz_code\030\001" +
       " \001(\tR\007bizCode\0226\n\010invoices\030\002 \003(\0132\032.fapiao" +
-      ".v1.ImportedInvoiceR\010invoices\"\374\004\n\025Search" +
+      ".v1.ImportedInvoiceR\010invoices\"\237\005\n\025Search" +
       "InvoicesRequest\022\030\n\007account\030\001 \001(\tR\007accoun" +
       "t\022\031\n\010biz_code\030\002 \001(\tR\007bizCode\022!\n\014invoice_" +
       "code\030\003 \001(\tR\013invoiceCode\022%\n\016invoice_numbe" +
@@ -265,88 +280,107 @@ public final class InvoiceServiceProto {
       "_tax_numbers\030\n \003(\tR\020sellerTaxNumbers\0222\n\006" +
       "status\030\013 \001(\0162\032.fapiao.v1.ReimburseStatus" +
       "R\006status\022\033\n\tpage_size\030\014 \001(\005R\010pageSize\022\035\n" +
-      "\npage_token\030\r \001(\tR\tpageToken\"\311\001\n\026SearchI" +
-      "nvoicesResponse\0226\n\010invoices\030\001 \003(\0132\032.fapi" +
-      "ao.v1.ImportedInvoiceR\010invoices\022&\n\017next_" +
-      "page_token\030\002 \001(\tR\rnextPageToken\022\035\n\ntotal" +
-      "_size\030\003 \001(\003R\ttotalSize\0220\n\024total_size_est" +
-      "imated\030\004 \001(\010R\022totalSizeEstimated\"O\n\030Reco" +
-      "ncileInvoicesRequest\022\030\n\007account\030\001 \001(\tR\007a" +
-      "ccount\022\031\n\010biz_code\030\002 \001(\tR\007bizCode\"q\n\031Rec" +
-      "oncileInvoicesResponse\022#\n\rchecked_count\030" +
-      "\001 \001(\005R\014checkedCount\022/\n\006drifts\030\002 \003(\0132\027.fa" +
-      "piao.v1.InvoiceDriftR\006drifts\"\314\002\n\014Invoice" +
-      "Drift\022\'\n\003ref\030\001 \001(\0132\025.fapiao.v1.InvoiceRe" +
-      "fR\003ref\022\031\n\010biz_code\030\002 \001(\tR\007bizCode\022C\n\017pre" +
-      "vious_status\030\003 \001(\0162\032.fapiao.v1.Reimburse" +
-      "StatusR\016previousStatus\0222\n\006status\030\004 \001(\0162\032" +
-      ".fapiao.v1.ReimburseStatusR\006status\022G\n\024pr" +
-      "evious_card_status\030\005 \001(\0162\025.fapiao.v1.Car" +
-      "dStatusR\022previousCardStatus\0226\n\013card_stat" +
-      "us\030\006 \001(\0162\025.fapiao.v1.CardStatusR\ncardSta" +
-      "tus\"\254\002\n\026ListAuditEventsRequest\022\030\n\007accoun" +
-      "t\030\001 \001(\tR\007account\022\031\n\010biz_code\030\002 \001(\tR\007bizC" +
-      "ode\022/\n\007invoice\030\003 \001(\0132\025.fapiao.v1.Invoice" +
-      "RefR\007invoice\0229\n\nstart_time\030\004 \001(\0132\032.googl" +
-      "e.protobuf.TimestampR\tstartTime\0225\n\010end_t" +
-      "ime\030\005 \001(\0132\032.google.protobuf.TimestampR\007e" +
-      "ndTime\022\033\n\tpage_size\030\006 \001(\005R\010pageSize\022\035\n\np" +
-      "age_token\030\007 \001(\tR\tpageToken\"p\n\027ListAuditE" +
-      "ventsResponse\022-\n\006events\030\001 \003(\0132\025.fapiao.v" +
-      "1.AuditEventR\006events\022&\n\017next_page_token\030" +
-      "\002 \001(\tR\rnextPageToken\"\235\004\n\nAuditEvent\022.\n\006a" +
-      "ction\030\001 \001(\0162\026.fapiao.v1.AuditActionR\006act" +
-      "ion\022\030\n\007account\030\002 \001(\tR\007account\022\026\n\006caller\030" +
-      "\003 \001(\tR\006caller\022\035\n\nrequest_id\030\004 \001(\tR\treque" +
-      "stId\022\020\n\003rpc\030\005 \001(\tR\003rpc\022\031\n\010biz_code\030\006 \001(\t" +
-      "R\007bizCode\0225\n\010invoices\030\007 \003(\0132\031.fapiao.v1." +
-      "AuditedInvoiceR\010invoices\0222\n\006status\030\010 \001(\016" +
-      "2\032.fapiao.v1.ReimburseStatusR\006status\022\030\n\007" +
-      "outcome\030\t \001(\tR\007outcome\022%\n\016wechat_errcode" +
-      "\030\n \001(\005R\rwechatErrcode\022;\n\013create_time\030\013 \001" +
-      "(\0132\032.google.protobuf.TimestampR\ncreateTi" +
-      "me\022<\n\007details\030\014 \003(\0132\".fapiao.v1.AuditEve" +
-      "nt.DetailsEntryR\007details\032:\n\014DetailsEntry" +
-      "\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value" +
-      ":\0028\001\"~\n\016AuditedInvoice\022\'\n\003ref\030\001 \001(\0132\025.fa" +
-      "piao.v1.InvoiceRefR\003ref\022C\n\017previous_stat" +
-      "us\030\002 \001(\0162\032.fapiao.v1.ReimburseStatusR\016pr" +
-      "eviousStatus*\207\001\n\013SignPurpose\022\034\n\030SIGN_PUR" +
-      "POSE_UNSPECIFIED\020\000\022\032\n\026SIGN_PURPOSE_WX_CO" +
-      "NFIG\020\001\022\037\n\033SIGN_PURPOSE_CHOOSE_INVOICE\020\002\022" +
-      "\035\n\031SIGN_PURPOSE_AGENT_CONFIG\020\003*\341\001\n\013Audit" +
-      "Action\022\034\n\030AUDIT_ACTION_UNSPECIFIED\020\000\022\036\n\032" +
-      "AUDIT_ACTION_STATUS_CHANGE\020\001\022\034\n\030AUDIT_AC" +
-      "TION_IMPORT_LOCK\020\002\022\035\n\031AUDIT_ACTION_COMPE" +
-      "NSATION\020\003\022\037\n\033AUDIT_ACTION_IMPORT_SESSION" +
-      "\020\004\022\025\n\021AUDIT_ACTION_READ\020\005\022\037\n\033AUDIT_ACTIO" +
-      "N_RECONCILIATION\020\0062\336\006\n\016InvoiceService\022I\n" +
-      "\nGetInvoice\022\034.fapiao.v1.GetInvoiceReques" +
-      "t\032\035.fapiao.v1.GetInvoiceResponse\022L\n\013GetI" +
-      "nvoices\022\035.fapiao.v1.GetInvoicesRequest\032\036" +
-      ".fapiao.v1.GetInvoicesResponse\022O\n\014Update" +
-      "Status\022\036.fapiao.v1.UpdateStatusRequest\032\037" +
-      ".fapiao.v1.UpdateStatusResponse\022^\n\021Updat" +
-      "eStatusBatch\022#.fapiao.v1.UpdateStatusBat" +
-      "chRequest\032$.fapiao.v1.UpdateStatusBatchR" +
-      "esponse\022F\n\tSignJsapi\022\033.fapiao.v1.SignJsa" +
-      "piRequest\032\034.fapiao.v1.SignJsapiResponse\022" +
-      "R\n\rIssueImportQr\022\037.fapiao.v1.IssueImport" +
-      "QrRequest\032 .fapiao.v1.IssueImportQrRespo" +
-      "nse\022U\n\016ImportInvoices\022 .fapiao.v1.Import" +
-      "InvoicesRequest\032!.fapiao.v1.ImportInvoic" +
-      "esResponse\022U\n\016SearchInvoices\022 .fapiao.v1" +
-      ".SearchInvoicesRequest\032!.fapiao.v1.Searc" +
-      "hInvoicesResponse\022^\n\021ReconcileInvoices\022#" +
-      ".fapiao.v1.ReconcileInvoicesRequest\032$.fa" +
-      "piao.v1.ReconcileInvoicesResponse\022X\n\017Lis" +
-      "tAuditEvents\022!.fapiao.v1.ListAuditEvents" +
-      "Request\032\".fapiao.v1.ListAuditEventsRespo" +
-      "nseB\247\001\n!io.github.fapiaogateway.fapiao.v" +
-      "1B\023InvoiceServiceProtoP\001ZFgithub.com/fap" +
-      "iao-gateway/fapiao-gateway/clients/go/fa" +
-      "piao/v1;fapiaov1\252\002\tFapiao.V1\312\002\tFapiao\\V1" +
-      "\352\002\nFapiao::V1b\006proto3"
+      "\npage_token\030\r \001(\tR\tpageToken\022!\n\014all_acco" +
+      "unts\030\016 \001(\010R\013allAccounts\"\311\001\n\026SearchInvoic" +
+      "esResponse\0226\n\010invoices\030\001 \003(\0132\032.fapiao.v1" +
+      ".ImportedInvoiceR\010invoices\022&\n\017next_page_" +
+      "token\030\002 \001(\tR\rnextPageToken\022\035\n\ntotal_size" +
+      "\030\003 \001(\003R\ttotalSize\0220\n\024total_size_estimate" +
+      "d\030\004 \001(\010R\022totalSizeEstimated\"O\n\030Reconcile" +
+      "InvoicesRequest\022\030\n\007account\030\001 \001(\tR\007accoun" +
+      "t\022\031\n\010biz_code\030\002 \001(\tR\007bizCode\"q\n\031Reconcil" +
+      "eInvoicesResponse\022#\n\rchecked_count\030\001 \001(\005" +
+      "R\014checkedCount\022/\n\006drifts\030\002 \003(\0132\027.fapiao." +
+      "v1.InvoiceDriftR\006drifts\"\314\002\n\014InvoiceDrift" +
+      "\022\'\n\003ref\030\001 \001(\0132\025.fapiao.v1.InvoiceRefR\003re" +
+      "f\022\031\n\010biz_code\030\002 \001(\tR\007bizCode\022C\n\017previous" +
+      "_status\030\003 \001(\0162\032.fapiao.v1.ReimburseStatu" +
+      "sR\016previousStatus\0222\n\006status\030\004 \001(\0162\032.fapi" +
+      "ao.v1.ReimburseStatusR\006status\022G\n\024previou" +
+      "s_card_status\030\005 \001(\0162\025.fapiao.v1.CardStat" +
+      "usR\022previousCardStatus\0226\n\013card_status\030\006 " +
+      "\001(\0162\025.fapiao.v1.CardStatusR\ncardStatus\"\254" +
+      "\002\n\026ListAuditEventsRequest\022\030\n\007account\030\001 \001" +
+      "(\tR\007account\022\031\n\010biz_code\030\002 \001(\tR\007bizCode\022/" +
+      "\n\007invoice\030\003 \001(\0132\025.fapiao.v1.InvoiceRefR\007" +
+      "invoice\0229\n\nstart_time\030\004 \001(\0132\032.google.pro" +
+      "tobuf.TimestampR\tstartTime\0225\n\010end_time\030\005" +
+      " \001(\0132\032.google.protobuf.TimestampR\007endTim" +
+      "e\022\033\n\tpage_size\030\006 \001(\005R\010pageSize\022\035\n\npage_t" +
+      "oken\030\007 \001(\tR\tpageToken\"p\n\027ListAuditEvents" +
+      "Response\022-\n\006events\030\001 \003(\0132\025.fapiao.v1.Aud" +
+      "itEventR\006events\022&\n\017next_page_token\030\002 \001(\t" +
+      "R\rnextPageToken\"\235\004\n\nAuditEvent\022.\n\006action" +
+      "\030\001 \001(\0162\026.fapiao.v1.AuditActionR\006action\022\030" +
+      "\n\007account\030\002 \001(\tR\007account\022\026\n\006caller\030\003 \001(\t" +
+      "R\006caller\022\035\n\nrequest_id\030\004 \001(\tR\trequestId\022" +
+      "\020\n\003rpc\030\005 \001(\tR\003rpc\022\031\n\010biz_code\030\006 \001(\tR\007biz" +
+      "Code\0225\n\010invoices\030\007 \003(\0132\031.fapiao.v1.Audit" +
+      "edInvoiceR\010invoices\0222\n\006status\030\010 \001(\0162\032.fa" +
+      "piao.v1.ReimburseStatusR\006status\022\030\n\007outco" +
+      "me\030\t \001(\tR\007outcome\022%\n\016wechat_errcode\030\n \001(" +
+      "\005R\rwechatErrcode\022;\n\013create_time\030\013 \001(\0132\032." +
+      "google.protobuf.TimestampR\ncreateTime\022<\n" +
+      "\007details\030\014 \003(\0132\".fapiao.v1.AuditEvent.De" +
+      "tailsEntryR\007details\032:\n\014DetailsEntry\022\020\n\003k" +
+      "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"" +
+      "~\n\016AuditedInvoice\022\'\n\003ref\030\001 \001(\0132\025.fapiao." +
+      "v1.InvoiceRefR\003ref\022C\n\017previous_status\030\002 " +
+      "\001(\0162\032.fapiao.v1.ReimburseStatusR\016previou" +
+      "sStatus\"\232\001\n\031GetInvoiceDocumentRequest\022\030\n" +
+      "\007account\030\001 \001(\tR\007account\022/\n\007invoice\030\002 \001(\013" +
+      "2\025.fapiao.v1.InvoiceRefR\007invoice\0222\n\004kind" +
+      "\030\003 \001(\0162\036.fapiao.v1.InvoiceDocumentKindR\004" +
+      "kind\"\336\001\n\023InvoiceDocumentInfo\0222\n\004kind\030\001 \001" +
+      "(\0162\036.fapiao.v1.InvoiceDocumentKindR\004kind" +
+      "\022!\n\014content_type\030\002 \001(\tR\013contentType\022\035\n\ns" +
+      "ize_bytes\030\003 \001(\003R\tsizeBytes\022\026\n\006sha256\030\004 \001" +
+      "(\tR\006sha256\0229\n\nfetch_time\030\005 \001(\0132\032.google." +
+      "protobuf.TimestampR\tfetchTime\"l\n\032GetInvo" +
+      "iceDocumentResponse\022:\n\010document\030\001 \001(\0132\036." +
+      "fapiao.v1.InvoiceDocumentInfoR\010document\022" +
+      "\022\n\004data\030\002 \001(\014R\004data*\207\001\n\013SignPurpose\022\034\n\030S" +
+      "IGN_PURPOSE_UNSPECIFIED\020\000\022\032\n\026SIGN_PURPOS" +
+      "E_WX_CONFIG\020\001\022\037\n\033SIGN_PURPOSE_CHOOSE_INV" +
+      "OICE\020\002\022\035\n\031SIGN_PURPOSE_AGENT_CONFIG\020\003*\341\001" +
+      "\n\013AuditAction\022\034\n\030AUDIT_ACTION_UNSPECIFIE" +
+      "D\020\000\022\036\n\032AUDIT_ACTION_STATUS_CHANGE\020\001\022\034\n\030A" +
+      "UDIT_ACTION_IMPORT_LOCK\020\002\022\035\n\031AUDIT_ACTIO" +
+      "N_COMPENSATION\020\003\022\037\n\033AUDIT_ACTION_IMPORT_" +
+      "SESSION\020\004\022\025\n\021AUDIT_ACTION_READ\020\005\022\037\n\033AUDI" +
+      "T_ACTION_RECONCILIATION\020\006*\177\n\023InvoiceDocu" +
+      "mentKind\022%\n!INVOICE_DOCUMENT_KIND_UNSPEC" +
+      "IFIED\020\000\022!\n\035INVOICE_DOCUMENT_KIND_INVOICE" +
+      "\020\001\022\036\n\032INVOICE_DOCUMENT_KIND_TRIP\020\0022\303\007\n\016I" +
+      "nvoiceService\022I\n\nGetInvoice\022\034.fapiao.v1." +
+      "GetInvoiceRequest\032\035.fapiao.v1.GetInvoice" +
+      "Response\022L\n\013GetInvoices\022\035.fapiao.v1.GetI" +
+      "nvoicesRequest\032\036.fapiao.v1.GetInvoicesRe" +
+      "sponse\022O\n\014UpdateStatus\022\036.fapiao.v1.Updat" +
+      "eStatusRequest\032\037.fapiao.v1.UpdateStatusR" +
+      "esponse\022^\n\021UpdateStatusBatch\022#.fapiao.v1" +
+      ".UpdateStatusBatchRequest\032$.fapiao.v1.Up" +
+      "dateStatusBatchResponse\022F\n\tSignJsapi\022\033.f" +
+      "apiao.v1.SignJsapiRequest\032\034.fapiao.v1.Si" +
+      "gnJsapiResponse\022R\n\rIssueImportQr\022\037.fapia" +
+      "o.v1.IssueImportQrRequest\032 .fapiao.v1.Is" +
+      "sueImportQrResponse\022U\n\016ImportInvoices\022 ." +
+      "fapiao.v1.ImportInvoicesRequest\032!.fapiao" +
+      ".v1.ImportInvoicesResponse\022U\n\016SearchInvo" +
+      "ices\022 .fapiao.v1.SearchInvoicesRequest\032!" +
+      ".fapiao.v1.SearchInvoicesResponse\022^\n\021Rec" +
+      "oncileInvoices\022#.fapiao.v1.ReconcileInvo" +
+      "icesRequest\032$.fapiao.v1.ReconcileInvoice" +
+      "sResponse\022X\n\017ListAuditEvents\022!.fapiao.v1" +
+      ".ListAuditEventsRequest\032\".fapiao.v1.List" +
+      "AuditEventsResponse\022c\n\022GetInvoiceDocumen" +
+      "t\022$.fapiao.v1.GetInvoiceDocumentRequest\032" +
+      "%.fapiao.v1.GetInvoiceDocumentResponse0\001" +
+      "B\247\001\n!io.github.fapiaogateway.fapiao.v1B\023" +
+      "InvoiceServiceProtoP\001ZFgithub.com/fapiao" +
+      "-gateway/fapiao-gateway/clients/go/fapia" +
+      "o/v1;fapiaov1\252\002\tFapiao.V1\312\002\tFapiao\\V1\352\002\n" +
+      "Fapiao::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -480,7 +514,7 @@ public final class InvoiceServiceProto {
     internal_static_fapiao_v1_SearchInvoicesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_fapiao_v1_SearchInvoicesRequest_descriptor,
-        new java.lang.String[] { "Account", "BizCode", "InvoiceCode", "InvoiceNumber", "UpdateTimeStart", "UpdateTimeEnd", "BillingTimeStart", "BillingTimeEnd", "BuyerTaxNumbers", "SellerTaxNumbers", "Status", "PageSize", "PageToken", });
+        new java.lang.String[] { "Account", "BizCode", "InvoiceCode", "InvoiceNumber", "UpdateTimeStart", "UpdateTimeEnd", "BillingTimeStart", "BillingTimeEnd", "BuyerTaxNumbers", "SellerTaxNumbers", "Status", "PageSize", "PageToken", "AllAccounts", });
     internal_static_fapiao_v1_SearchInvoicesResponse_descriptor =
       getDescriptor().getMessageTypes().get(21);
     internal_static_fapiao_v1_SearchInvoicesResponse_fieldAccessorTable = new
@@ -535,6 +569,24 @@ public final class InvoiceServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_fapiao_v1_AuditedInvoice_descriptor,
         new java.lang.String[] { "Ref", "PreviousStatus", });
+    internal_static_fapiao_v1_GetInvoiceDocumentRequest_descriptor =
+      getDescriptor().getMessageTypes().get(29);
+    internal_static_fapiao_v1_GetInvoiceDocumentRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_fapiao_v1_GetInvoiceDocumentRequest_descriptor,
+        new java.lang.String[] { "Account", "Invoice", "Kind", });
+    internal_static_fapiao_v1_InvoiceDocumentInfo_descriptor =
+      getDescriptor().getMessageTypes().get(30);
+    internal_static_fapiao_v1_InvoiceDocumentInfo_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_fapiao_v1_InvoiceDocumentInfo_descriptor,
+        new java.lang.String[] { "Kind", "ContentType", "SizeBytes", "Sha256", "FetchTime", });
+    internal_static_fapiao_v1_GetInvoiceDocumentResponse_descriptor =
+      getDescriptor().getMessageTypes().get(31);
+    internal_static_fapiao_v1_GetInvoiceDocumentResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_fapiao_v1_GetInvoiceDocumentResponse_descriptor,
+        new java.lang.String[] { "Document", "Data", });
     io.github.fapiaogateway.fapiao.v1.InvoiceProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();

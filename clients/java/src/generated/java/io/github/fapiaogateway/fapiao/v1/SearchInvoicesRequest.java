@@ -61,7 +61,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object account_ = "";
   /**
    * <pre>
-   * The WeChat account to search in: its appid or a configured alias. Required.
+   * The WeChat account to search in: its appid or a configured alias. Required,
+   * unless all_accounts is set (then it must be empty).
    * </pre>
    *
    * <code>string account = 1 [json_name = "account"];</code>
@@ -82,7 +83,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The WeChat account to search in: its appid or a configured alias. Required.
+   * The WeChat account to search in: its appid or a configured alias. Required,
+   * unless all_accounts is set (then it must be empty).
    * </pre>
    *
    * <code>string account = 1 [json_name = "account"];</code>
@@ -591,6 +593,25 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int ALL_ACCOUNTS_FIELD_NUMBER = 14;
+  private boolean allAccounts_ = false;
+  /**
+   * <pre>
+   * Search every WeChat account the caller may read (permission `read`), not
+   * just one: finds one fapiao by its tax identity wherever the company imported
+   * it (each result names its account). Requires invoice_number, and
+   * invoice_code unless the number is a fully digital invoice's 20 digits; the
+   * other filters apply as usual.
+   * </pre>
+   *
+   * <code>bool all_accounts = 14 [json_name = "allAccounts"];</code>
+   * @return The allAccounts.
+   */
+  @java.lang.Override
+  public boolean getAllAccounts() {
+    return allAccounts_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -643,6 +664,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 13, pageToken_);
+    }
+    if (allAccounts_ != false) {
+      output.writeBool(14, allAccounts_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -708,6 +732,10 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageToken_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(13, pageToken_);
     }
+    if (allAccounts_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(14, allAccounts_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -760,6 +788,8 @@ private static final long serialVersionUID = 0L;
         != other.getPageSize()) return false;
     if (!getPageToken()
         .equals(other.getPageToken())) return false;
+    if (getAllAccounts()
+        != other.getAllAccounts()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -809,6 +839,9 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getPageSize();
     hash = (37 * hash) + PAGE_TOKEN_FIELD_NUMBER;
     hash = (53 * hash) + getPageToken().hashCode();
+    hash = (37 * hash) + ALL_ACCOUNTS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getAllAccounts());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -974,6 +1007,7 @@ private static final long serialVersionUID = 0L;
       status_ = 0;
       pageSize_ = 0;
       pageToken_ = "";
+      allAccounts_ = false;
       return this;
     }
 
@@ -1061,6 +1095,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.pageToken_ = pageToken_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.allAccounts_ = allAccounts_;
       }
     }
 
@@ -1171,6 +1208,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00001000;
         onChanged();
       }
+      if (other.getAllAccounts() != false) {
+        setAllAccounts(other.getAllAccounts());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1272,6 +1312,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 112: {
+              allAccounts_ = input.readBool();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 112
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1292,7 +1337,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object account_ = "";
     /**
      * <pre>
-     * The WeChat account to search in: its appid or a configured alias. Required.
+     * The WeChat account to search in: its appid or a configured alias. Required,
+     * unless all_accounts is set (then it must be empty).
      * </pre>
      *
      * <code>string account = 1 [json_name = "account"];</code>
@@ -1312,7 +1358,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The WeChat account to search in: its appid or a configured alias. Required.
+     * The WeChat account to search in: its appid or a configured alias. Required,
+     * unless all_accounts is set (then it must be empty).
      * </pre>
      *
      * <code>string account = 1 [json_name = "account"];</code>
@@ -1333,7 +1380,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The WeChat account to search in: its appid or a configured alias. Required.
+     * The WeChat account to search in: its appid or a configured alias. Required,
+     * unless all_accounts is set (then it must be empty).
      * </pre>
      *
      * <code>string account = 1 [json_name = "account"];</code>
@@ -1350,7 +1398,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The WeChat account to search in: its appid or a configured alias. Required.
+     * The WeChat account to search in: its appid or a configured alias. Required,
+     * unless all_accounts is set (then it must be empty).
      * </pre>
      *
      * <code>string account = 1 [json_name = "account"];</code>
@@ -1364,7 +1413,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The WeChat account to search in: its appid or a configured alias. Required.
+     * The WeChat account to search in: its appid or a configured alias. Required,
+     * unless all_accounts is set (then it must be empty).
      * </pre>
      *
      * <code>string account = 1 [json_name = "account"];</code>
@@ -2770,6 +2820,62 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       pageToken_ = value;
       bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+
+    private boolean allAccounts_ ;
+    /**
+     * <pre>
+     * Search every WeChat account the caller may read (permission `read`), not
+     * just one: finds one fapiao by its tax identity wherever the company imported
+     * it (each result names its account). Requires invoice_number, and
+     * invoice_code unless the number is a fully digital invoice's 20 digits; the
+     * other filters apply as usual.
+     * </pre>
+     *
+     * <code>bool all_accounts = 14 [json_name = "allAccounts"];</code>
+     * @return The allAccounts.
+     */
+    @java.lang.Override
+    public boolean getAllAccounts() {
+      return allAccounts_;
+    }
+    /**
+     * <pre>
+     * Search every WeChat account the caller may read (permission `read`), not
+     * just one: finds one fapiao by its tax identity wherever the company imported
+     * it (each result names its account). Requires invoice_number, and
+     * invoice_code unless the number is a fully digital invoice's 20 digits; the
+     * other filters apply as usual.
+     * </pre>
+     *
+     * <code>bool all_accounts = 14 [json_name = "allAccounts"];</code>
+     * @param value The allAccounts to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAllAccounts(boolean value) {
+      
+      allAccounts_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Search every WeChat account the caller may read (permission `read`), not
+     * just one: finds one fapiao by its tax identity wherever the company imported
+     * it (each result names its account). Requires invoice_number, and
+     * invoice_code unless the number is a fully digital invoice's 20 digits; the
+     * other filters apply as usual.
+     * </pre>
+     *
+     * <code>bool all_accounts = 14 [json_name = "allAccounts"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearAllAccounts() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      allAccounts_ = false;
       onChanged();
       return this;
     }

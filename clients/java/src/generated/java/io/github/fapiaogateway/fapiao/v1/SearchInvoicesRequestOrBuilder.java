@@ -9,7 +9,8 @@ public interface SearchInvoicesRequestOrBuilder extends
 
   /**
    * <pre>
-   * The WeChat account to search in: its appid or a configured alias. Required.
+   * The WeChat account to search in: its appid or a configured alias. Required,
+   * unless all_accounts is set (then it must be empty).
    * </pre>
    *
    * <code>string account = 1 [json_name = "account"];</code>
@@ -18,7 +19,8 @@ public interface SearchInvoicesRequestOrBuilder extends
   java.lang.String getAccount();
   /**
    * <pre>
-   * The WeChat account to search in: its appid or a configured alias. Required.
+   * The WeChat account to search in: its appid or a configured alias. Required,
+   * unless all_accounts is set (then it must be empty).
    * </pre>
    *
    * <code>string account = 1 [json_name = "account"];</code>
@@ -328,4 +330,18 @@ public interface SearchInvoicesRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getPageTokenBytes();
+
+  /**
+   * <pre>
+   * Search every WeChat account the caller may read (permission `read`), not
+   * just one: finds one fapiao by its tax identity wherever the company imported
+   * it (each result names its account). Requires invoice_number, and
+   * invoice_code unless the number is a fully digital invoice's 20 digits; the
+   * other filters apply as usual.
+   * </pre>
+   *
+   * <code>bool all_accounts = 14 [json_name = "allAccounts"];</code>
+   * @return The allAccounts.
+   */
+  boolean getAllAccounts();
 }

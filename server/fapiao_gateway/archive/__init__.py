@@ -1,0 +1,2 @@
+"""The archive store: documents kept content-addressed by their SHA-256
+(services.ports.ArchiveStore)."""
