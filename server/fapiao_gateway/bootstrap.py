@@ -39,7 +39,7 @@ from fapiao_gateway.auth.directory import CallerDirectory, CallerEntry
 from fapiao_gateway.auth.keys import StoredKey, create_key
 from fapiao_gateway.config import Settings
 from fapiao_gateway.domain.accounts import Platform
-from fapiao_gateway.domain.callers import ANY, Caller
+from fapiao_gateway.domain.callers import ANY, Caller, ImportScope
 from fapiao_gateway.domain.context import wall_clock_us
 from fapiao_gateway.ledger.audit import AuditTrail
 from fapiao_gateway.ledger.engine import (
@@ -54,6 +54,10 @@ from fapiao_gateway.ledger.intents import IntentLog
 from fapiao_gateway.ledger.invoices import InvoiceLedger
 from fapiao_gateway.ledger.reconcile_calls import ReconcileCalls
 from fapiao_gateway.memory import keep_giving_back
+from fapiao_gateway.notify.local import LocalHub
+from fapiao_gateway.notify.postgres import PostgresMedium
+from fapiao_gateway.notify.redis import RedisMedium
+from fapiao_gateway.notify.relay import Relay
 from fapiao_gateway.ops.readiness import Readiness
 from fapiao_gateway.ops.startup_checks import start_checks
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
@@ -63,6 +67,7 @@ from fapiao_gateway.services.access import AccessPolicy
 from fapiao_gateway.services.audit_trail import AuditReader
 from fapiao_gateway.services.compensation import Compensator
 from fapiao_gateway.services.import_qr import ImportQrIssuer
+from fapiao_gateway.services.import_watch import ImportWatcher
 from fapiao_gateway.services.imports import InvoiceImporter
 from fapiao_gateway.services.invoices import InvoiceReader
 from fapiao_gateway.services.read_follower import ReadFollower
@@ -144,6 +149,39 @@ def callers_from(settings: Settings) -> Callers:
     return Callers(CallerDirectory(secret, [CallerEntry(developer, keys=(stored,))]), key)
 
 
+class DirectoryTickets:
+    """Mints import tickets with the secret of the caller directory in force (a reload may
+    replace it)."""
+
+    def __init__(self, callers: Callers) -> None:
+        self._callers = callers
+
+    def mint(self, scope: ImportScope) -> str:
+        tickets = self._callers.directory.tickets
+        return tickets.mint(scope) if tickets is not None else ""
+
+
+async def import_signals(
+    settings: Settings, redis: Redis | None, closers: list[Callable[[], Awaitable[object]]]
+) -> ports.ImportSignals:
+    """How imports wake WatchImport: in process, or across replicas through PostgreSQL
+    (LISTEN/NOTIFY, the default with a PostgreSQL ledger) or Redis pub/sub."""
+    choice = settings.import_signals
+    if choice == "auto":
+        postgres = settings.database_url.startswith("postgresql")
+        choice = "postgresql" if postgres else "memory"
+    if choice == "memory":
+        return LocalHub()
+    if choice == "redis":
+        assert redis is not None
+        relay = Relay(RedisMedium(redis, settings.redis_prefix))
+    else:
+        relay = Relay(PostgresMedium(settings.database_url))
+    await relay.start()
+    closers.append(relay.stop)
+    return relay
+
+
 @dataclass
 class Services:
     """The use cases, wired to their ports: what the servicer calls."""
@@ -152,6 +190,7 @@ class Services:
     reader: InvoiceReader
     follower: ReadFollower
     importer: InvoiceImporter
+    watcher: ImportWatcher
     search: InvoiceSearch
     updater: StatusUpdater
     signer: JsapiSigner
@@ -187,12 +226,15 @@ def build_services(
     reconcile_daily_calls: int = 0,
     reconcile_page_size: int = 200,
     replays: ports.ReplayObserver | None = None,
+    signals: ports.ImportSignals | None = None,
+    import_tickets: ports.ImportTicketMinter | None = None,
 ) -> Services:
     """The use cases on top of the given ports (adapters in production, fakes in tests)."""
     compensator = Compensator(writer, intents, policy.owner)
     resolver = Resolver(source, invoices, intents, compensator, policy.owner)
     reservations = Reservations(intents, resolver, policy, clock, replays)
     follower = ReadFollower(invoices)
+    signals = signals or LocalHub()
     return Services(
         access=AccessPolicy(accounts),
         reader=InvoiceReader(source, follower, upstream_budget=upstream_budget),
@@ -209,11 +251,15 @@ def build_services(
             clock,
             lock_batch_size=batch_size,
             upstream_budget=upstream_budget,
+            signals=signals,
         ),
+        watcher=ImportWatcher(invoices, sessions, signals),
         search=InvoiceSearch(invoices),
         updater=StatusUpdater(source, writer, invoices, intents, audit, reservations, policy),
         signer=JsapiSigner(tickets),
-        qr=ImportQrIssuer(intents, reservations, policy, page_url=import_page_url),
+        qr=ImportQrIssuer(
+            intents, reservations, policy, page_url=import_page_url, tickets=import_tickets
+        ),
         reservations=reservations,
         recovery=Recovery(intents, resolver, reservations, policy, clock),
         reconciler=Reconciler(
@@ -388,7 +434,8 @@ def _http_client(settings: Settings, sandbox: Sandbox | None) -> Transport:
 
 def _redis(settings: Settings, closers: list[Callable[[], Awaitable[object]]]) -> Redis | None:
     """The gateway's Redis client, when anything is configured to use Redis."""
-    if settings.token_store != "redis" and settings.quotas.store != "redis":
+    uses = (settings.token_store, settings.quotas.store, settings.import_signals)
+    if "redis" not in uses:
         return None
     timeout = settings.redis_timeout_seconds
     redis = Redis.from_url(
@@ -461,6 +508,7 @@ async def assemble(
     sandbox: Sandbox | None,
     closers: list[Callable[[], Awaitable[object]]],
     telemetry: Telemetry | None = None,
+    tickets: ports.ImportTicketMinter | None = None,
 ) -> Assembly:
     """Builds the adapters and the use cases, brings the ledger up to date; appends what must
     be closed to `closers`."""
@@ -521,6 +569,8 @@ async def assemble(
         reconcile_daily_calls=settings.reconcile.daily_calls,
         reconcile_page_size=settings.reconcile.page_size,
         replays=telemetry.metrics,
+        signals=await import_signals(settings, redis, closers),
+        import_tickets=tickets,
     )
     await migrate(db.engine)
     converted = await invoices.backfill_documents(parse_invoice)
@@ -562,7 +612,7 @@ async def _start(
     closers: list[Callable[[], Awaitable[object]]],
     telemetry: Telemetry,
 ) -> Gateway:
-    assembly = await assemble(settings, sandbox, closers, telemetry)
+    assembly = await assemble(settings, sandbox, closers, telemetry, DirectoryTickets(callers))
     services = assembly.services
     servicer = InvoiceServicer(
         services.access,
@@ -574,6 +624,7 @@ async def _start(
         services.qr,
         services.reconciler,
         services.audit,
+        watcher=services.watcher,
         max_batch_update=settings.upstream.batch_size,
         import_qr_ttl=timedelta(seconds=settings.import_qr_ttl_seconds),
     )

@@ -590,6 +590,12 @@ class Settings(BaseSettings):
         description='Where tokens and tickets are cached: "memory" (one process) or '
         '"redis" (shared by every replica).',
     )
+    import_signals: Literal["auto", "memory", "postgresql", "redis"] = Field(
+        "auto",
+        description='How an import wakes WatchImport streams: "memory" (one process), '
+        '"postgresql" (LISTEN/NOTIFY on the ledger database, across replicas), "redis" (pub/sub '
+        'on redis_url, across replicas); "auto": postgresql with a PostgreSQL ledger, else memory.',
+    )
     redis_url: str = Field(
         "redis://127.0.0.1:6379/0", description='The Redis of token_store = "redis".'
     )

@@ -81,6 +81,13 @@ type InvoiceServiceClient interface {
 	// read or by reconciliation), with who caused it and how it ended. Needs the
 	// `audit` permission.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
+	// Follows one import session (a bizCode from IssueImportQr) live: first every
+	// invoice already imported under the bizCode, then each one as it is
+	// imported (by any replica), then the end of the session (its expiry), after
+	// which the stream closes. Needs the `read` permission, or the session's
+	// import ticket. A bizCode without an import session is NOT_FOUND
+	// (IMPORT_SESSION_NOT_FOUND).
+	WatchImport(ctx context.Context, in *WatchImportRequest, opts ...grpc.CallOption) (InvoiceService_WatchImportClient, error)
 }
 
 type invoiceServiceClient struct {
@@ -181,6 +188,38 @@ func (c *invoiceServiceClient) ListAuditEvents(ctx context.Context, in *ListAudi
 	return out, nil
 }
 
+func (c *invoiceServiceClient) WatchImport(ctx context.Context, in *WatchImportRequest, opts ...grpc.CallOption) (InvoiceService_WatchImportClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_InvoiceService_serviceDesc.Streams[0], "/fapiao.v1.InvoiceService/WatchImport", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &invoiceServiceWatchImportClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type InvoiceService_WatchImportClient interface {
+	Recv() (*WatchImportResponse, error)
+	grpc.ClientStream
+}
+
+type invoiceServiceWatchImportClient struct {
+	grpc.ClientStream
+}
+
+func (x *invoiceServiceWatchImportClient) Recv() (*WatchImportResponse, error) {
+	m := new(WatchImportResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // InvoiceServiceServer is the server API for InvoiceService service.
 // All implementations must embed UnimplementedInvoiceServiceServer
 // for forward compatibility
@@ -249,6 +288,13 @@ type InvoiceServiceServer interface {
 	// read or by reconciliation), with who caused it and how it ended. Needs the
 	// `audit` permission.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
+	// Follows one import session (a bizCode from IssueImportQr) live: first every
+	// invoice already imported under the bizCode, then each one as it is
+	// imported (by any replica), then the end of the session (its expiry), after
+	// which the stream closes. Needs the `read` permission, or the session's
+	// import ticket. A bizCode without an import session is NOT_FOUND
+	// (IMPORT_SESSION_NOT_FOUND).
+	WatchImport(*WatchImportRequest, InvoiceService_WatchImportServer) error
 	mustEmbedUnimplementedInvoiceServiceServer()
 }
 
@@ -285,6 +331,9 @@ func (UnimplementedInvoiceServiceServer) ReconcileInvoices(context.Context, *Rec
 }
 func (UnimplementedInvoiceServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListAuditEvents not implemented")
+}
+func (UnimplementedInvoiceServiceServer) WatchImport(*WatchImportRequest, InvoiceService_WatchImportServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchImport not implemented")
 }
 func (UnimplementedInvoiceServiceServer) mustEmbedUnimplementedInvoiceServiceServer() {}
 
@@ -479,6 +528,27 @@ func _InvoiceService_ListAuditEvents_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InvoiceService_WatchImport_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchImportRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(InvoiceServiceServer).WatchImport(m, &invoiceServiceWatchImportServer{stream})
+}
+
+type InvoiceService_WatchImportServer interface {
+	Send(*WatchImportResponse) error
+	grpc.ServerStream
+}
+
+type invoiceServiceWatchImportServer struct {
+	grpc.ServerStream
+}
+
+func (x *invoiceServiceWatchImportServer) Send(m *WatchImportResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 var _InvoiceService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "fapiao.v1.InvoiceService",
 	HandlerType: (*InvoiceServiceServer)(nil),
@@ -524,6 +594,12 @@ var _InvoiceService_serviceDesc = grpc.ServiceDesc{
 			Handler:    _InvoiceService_ListAuditEvents_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchImport",
+			Handler:       _InvoiceService_WatchImport_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "fapiao/v1/invoice_service.proto",
 }

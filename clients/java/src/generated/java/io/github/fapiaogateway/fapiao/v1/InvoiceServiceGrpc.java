@@ -357,6 +357,37 @@ public final class InvoiceServiceGrpc {
     return getListAuditEventsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.github.fapiaogateway.fapiao.v1.WatchImportRequest,
+      io.github.fapiaogateway.fapiao.v1.WatchImportResponse> getWatchImportMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchImport",
+      requestType = io.github.fapiaogateway.fapiao.v1.WatchImportRequest.class,
+      responseType = io.github.fapiaogateway.fapiao.v1.WatchImportResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<io.github.fapiaogateway.fapiao.v1.WatchImportRequest,
+      io.github.fapiaogateway.fapiao.v1.WatchImportResponse> getWatchImportMethod() {
+    io.grpc.MethodDescriptor<io.github.fapiaogateway.fapiao.v1.WatchImportRequest, io.github.fapiaogateway.fapiao.v1.WatchImportResponse> getWatchImportMethod;
+    if ((getWatchImportMethod = InvoiceServiceGrpc.getWatchImportMethod) == null) {
+      synchronized (InvoiceServiceGrpc.class) {
+        if ((getWatchImportMethod = InvoiceServiceGrpc.getWatchImportMethod) == null) {
+          InvoiceServiceGrpc.getWatchImportMethod = getWatchImportMethod =
+              io.grpc.MethodDescriptor.<io.github.fapiaogateway.fapiao.v1.WatchImportRequest, io.github.fapiaogateway.fapiao.v1.WatchImportResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchImport"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.github.fapiaogateway.fapiao.v1.WatchImportRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.github.fapiaogateway.fapiao.v1.WatchImportResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new InvoiceServiceMethodDescriptorSupplier("WatchImport"))
+              .build();
+        }
+      }
+    }
+    return getWatchImportMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -580,6 +611,21 @@ public final class InvoiceServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListAuditEventsMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * Follows one import session (a bizCode from IssueImportQr) live: first every
+     * invoice already imported under the bizCode, then each one as it is
+     * imported (by any replica), then the end of the session (its expiry), after
+     * which the stream closes. Needs the `read` permission, or the session's
+     * import ticket. A bizCode without an import session is NOT_FOUND
+     * (IMPORT_SESSION_NOT_FOUND).
+     * </pre>
+     */
+    public void watchImport(io.github.fapiaogateway.fapiao.v1.WatchImportRequest request,
+        io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.WatchImportResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchImportMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -652,6 +698,13 @@ public final class InvoiceServiceGrpc {
                 io.github.fapiaogateway.fapiao.v1.ListAuditEventsRequest,
                 io.github.fapiaogateway.fapiao.v1.ListAuditEventsResponse>(
                   this, METHODID_LIST_AUDIT_EVENTS)))
+          .addMethod(
+            getWatchImportMethod(),
+            io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+              new MethodHandlers<
+                io.github.fapiaogateway.fapiao.v1.WatchImportRequest,
+                io.github.fapiaogateway.fapiao.v1.WatchImportResponse>(
+                  this, METHODID_WATCH_IMPORT)))
           .build();
     }
   }
@@ -854,6 +907,22 @@ public final class InvoiceServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getListAuditEventsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Follows one import session (a bizCode from IssueImportQr) live: first every
+     * invoice already imported under the bizCode, then each one as it is
+     * imported (by any replica), then the end of the session (its expiry), after
+     * which the stream closes. Needs the `read` permission, or the session's
+     * import ticket. A bizCode without an import session is NOT_FOUND
+     * (IMPORT_SESSION_NOT_FOUND).
+     * </pre>
+     */
+    public void watchImport(io.github.fapiaogateway.fapiao.v1.WatchImportRequest request,
+        io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.WatchImportResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchImportMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1043,6 +1112,22 @@ public final class InvoiceServiceGrpc {
     public io.github.fapiaogateway.fapiao.v1.ListAuditEventsResponse listAuditEvents(io.github.fapiaogateway.fapiao.v1.ListAuditEventsRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getListAuditEventsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Follows one import session (a bizCode from IssueImportQr) live: first every
+     * invoice already imported under the bizCode, then each one as it is
+     * imported (by any replica), then the end of the session (its expiry), after
+     * which the stream closes. Needs the `read` permission, or the session's
+     * import ticket. A bizCode without an import session is NOT_FOUND
+     * (IMPORT_SESSION_NOT_FOUND).
+     * </pre>
+     */
+    public java.util.Iterator<io.github.fapiaogateway.fapiao.v1.WatchImportResponse> watchImport(
+        io.github.fapiaogateway.fapiao.v1.WatchImportRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchImportMethod(), getCallOptions(), request);
     }
   }
 
@@ -1256,6 +1341,7 @@ public final class InvoiceServiceGrpc {
   private static final int METHODID_SEARCH_INVOICES = 7;
   private static final int METHODID_RECONCILE_INVOICES = 8;
   private static final int METHODID_LIST_AUDIT_EVENTS = 9;
+  private static final int METHODID_WATCH_IMPORT = 10;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1313,6 +1399,10 @@ public final class InvoiceServiceGrpc {
         case METHODID_LIST_AUDIT_EVENTS:
           serviceImpl.listAuditEvents((io.github.fapiaogateway.fapiao.v1.ListAuditEventsRequest) request,
               (io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.ListAuditEventsResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_IMPORT:
+          serviceImpl.watchImport((io.github.fapiaogateway.fapiao.v1.WatchImportRequest) request,
+              (io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.WatchImportResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1385,6 +1475,7 @@ public final class InvoiceServiceGrpc {
               .addMethod(getSearchInvoicesMethod())
               .addMethod(getReconcileInvoicesMethod())
               .addMethod(getListAuditEventsMethod())
+              .addMethod(getWatchImportMethod())
               .build();
         }
       }
