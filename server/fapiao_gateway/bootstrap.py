@@ -29,6 +29,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from fapiao_gateway.api.call_recorder import CallRecorder
+from fapiao_gateway.api.connect import ConnectService, connect_app
 from fapiao_gateway.api.deadlines import DeadlinePolicy
 from fapiao_gateway.api.handlers import invoice_service_handler
 from fapiao_gateway.api.http_server import HttpServer, start_http_server
@@ -293,6 +294,8 @@ class Gateway:
     _closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     #: The port of the HTTP listener, when http_listen serves one.
     http_port: int | None = None
+    #: The port of the browser endpoint (Connect), when browser_listen serves one.
+    browser_port: int | None = None
 
     def reload_callers(self, settings: Settings) -> None:
         """Puts the callers of `settings` in force for the next calls (no restart)."""
@@ -681,6 +684,7 @@ async def _start(
     await telemetry.publish_health(server.health)
     closers.append(_readiness(settings, assembly, server).aclose)
     http = await _start_http(settings, sandbox, assembly, closers)
+    browser = await _start_browser(settings, servicer, callers, quotas, closers)
     closers.append(start_checks(settings, assembly.accounts, assembly.tokens).aclose)
     return Gateway(
         settings,
@@ -693,7 +697,26 @@ async def _start(
         reconciliation,
         closers,
         http_port=http.port if http is not None else None,
+        browser_port=browser.port if browser is not None else None,
     )
+
+
+async def _start_browser(
+    settings: Settings,
+    servicer: InvoiceServicer,
+    callers: Callers,
+    quotas: Quotas,
+    closers: list[Callable[[], Awaitable[object]]],
+) -> HttpServer | None:
+    """The browser endpoint (browser_listen): InvoiceService over Connect, same servicer."""
+    if not settings.browser_listen:
+        return None
+    service = ConnectService(servicer, lambda: callers.directory, quotas)
+    app = connect_app(service, cors_origins=settings.browser_cors_origins)
+    server = await start_http_server(app, settings.browser_listen, reuse_port=settings.reuse_port)
+    closers.append(server.aclose)
+    log.info("browser endpoint (Connect) on port %d", server.port)
+    return server
 
 
 def _readiness(settings: Settings, assembly: Assembly, server: GrpcServer) -> Readiness:

@@ -539,6 +539,20 @@ class Settings(BaseSettings):
         "Empty: no HTTP listener (set platforms' tickets by hand then).",
         examples=["0.0.0.0:8080"],
     )
+    browser_listen: str = Field(
+        "",
+        description="host:port of the browser endpoint, its own HTTP port beside gRPC: "
+        "InvoiceService over the Connect protocol (JSON or protobuf over HTTP/1.1: "
+        "POST /fapiao.v1.InvoiceService/<Method>), the same calls, keys, import tickets and "
+        "errors as gRPC. Port 0 picks a free port. Empty: none.",
+        examples=["0.0.0.0:8081"],
+    )
+    browser_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins of pages on other hosts allowed to call the browser endpoint "
+        '(CORS), e.g. "https://expense.example.com"; "*" for any. Empty: only pages the '
+        "endpoint serves itself.",
+    )
     database_url: str = Field(
         "sqlite+aiosqlite:///var/fapiao-gateway.db",
         description="The ledger of imported invoices: SQLite (embedded, one process) by "
