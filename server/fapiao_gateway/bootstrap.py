@@ -26,7 +26,8 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
 
 from fapiao_gateway.api.call_recorder import CallRecorder
 from fapiao_gateway.api.connect import ConnectService, connect_app
@@ -41,7 +42,8 @@ from fapiao_gateway.auth.keys import StoredKey, create_key
 from fapiao_gateway.config import Settings
 from fapiao_gateway.domain.accounts import Platform
 from fapiao_gateway.domain.callers import ANY, Caller, ImportScope
-from fapiao_gateway.domain.context import wall_clock_us
+from fapiao_gateway.domain.commands import OpenImportSession
+from fapiao_gateway.domain.context import Deadline, RequestContext, wall_clock_us
 from fapiao_gateway.ledger.audit import AuditTrail
 from fapiao_gateway.ledger.engine import (
     Database,
@@ -61,13 +63,18 @@ from fapiao_gateway.notify.redis import RedisMedium
 from fapiao_gateway.notify.relay import Relay
 from fapiao_gateway.ops.readiness import Readiness
 from fapiao_gateway.ops.startup_checks import start_checks
+from fapiao_gateway.pages import page_routes
+from fapiao_gateway.pages.try_it import try_it_routes
+from fapiao_gateway.sandbox import seed
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
+from fapiao_gateway.sandbox.jssdk import JSSDK_PATH, jssdk_routes
+from fapiao_gateway.sandbox.jssdk import STATIC as SANDBOX_STATIC
 from fapiao_gateway.sandbox.transport import IN_PROCESS_BASE_URL, in_process_transport
 from fapiao_gateway.services import ports
 from fapiao_gateway.services.access import AccessPolicy
 from fapiao_gateway.services.audit_trail import AuditReader
 from fapiao_gateway.services.compensation import Compensator
-from fapiao_gateway.services.import_qr import ImportQrIssuer
+from fapiao_gateway.services.import_qr import ImportQrIssuer, IssuedQr
 from fapiao_gateway.services.import_watch import ImportWatcher
 from fapiao_gateway.services.imports import InvoiceImporter
 from fapiao_gateway.services.invoices import InvoiceReader
@@ -684,7 +691,7 @@ async def _start(
     await telemetry.publish_health(server.health)
     closers.append(_readiness(settings, assembly, server).aclose)
     http = await _start_http(settings, sandbox, assembly, closers)
-    browser = await _start_browser(settings, servicer, callers, quotas, closers)
+    browser = await _start_browser(settings, servicer, callers, quotas, assembly, sandbox, closers)
     closers.append(start_checks(settings, assembly.accounts, assembly.tokens).aclose)
     return Gateway(
         settings,
@@ -706,17 +713,50 @@ async def _start_browser(
     servicer: InvoiceServicer,
     callers: Callers,
     quotas: Quotas,
+    assembly: Assembly,
+    sandbox: Sandbox | None,
     closers: list[Callable[[], Awaitable[object]]],
 ) -> HttpServer | None:
-    """The browser endpoint (browser_listen): InvoiceService over Connect, same servicer."""
+    """The browser endpoint (browser_listen): InvoiceService over Connect (same servicer)
+    and the import pages; in sandbox mode also the stand-in JS-SDK, its picker and
+    /sandbox/start, and QR codes that open this endpoint's own /import/h5."""
     if not settings.browser_listen:
         return None
+    qr = assembly.services.qr
+    routes: list[BaseRoute] = page_routes(
+        lambda: callers.directory,
+        assembly.accounts,
+        lambda: qr.page_url,
+        jssdk_override=JSSDK_PATH if sandbox is not None else "",
+    )
+    if sandbox is not None:
+        routes += jssdk_routes(sandbox.emulator)
+        routes.append(Mount("/sandbox/static", StaticFiles(directory=SANDBOX_STATIC)))
+        routes += try_it_routes(_development_sessions(qr, sandbox))
     service = ConnectService(servicer, lambda: callers.directory, quotas)
-    app = connect_app(service, cors_origins=settings.browser_cors_origins)
+    app = connect_app(service, cors_origins=settings.browser_cors_origins, extra_routes=routes)
     server = await start_http_server(app, settings.browser_listen, reuse_port=settings.reuse_port)
     closers.append(server.aclose)
-    log.info("browser endpoint (Connect) on port %d", server.port)
+    if sandbox is not None and not settings.import_page_url:
+        host = settings.browser_listen.rpartition(":")[0].strip("[]")
+        host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
+        qr.page_url = f"http://{host}:{server.port}/import/h5"
+    log.info("browser endpoint (Connect and import pages) on port %d", server.port)
     return server
+
+
+def _development_sessions(
+    qr: ImportQrIssuer, sandbox: Sandbox
+) -> Callable[[str, timedelta], Awaitable[IssuedQr]]:
+    """Opens import sessions for the sandbox's primary account as the development caller."""
+    developer = Caller(DEVELOPMENT_CALLER, frozenset({ANY}), frozenset({ANY}))
+
+    async def open_session(biz_code: str, valid_for: timedelta) -> IssuedQr:
+        ctx = RequestContext(caller=developer, deadline=Deadline.after(30.0))
+        command = OpenImportSession(seed.PRIMARY.appid, "", biz_code, 256, valid_for)
+        return await qr.issue(ctx, command)
+
+    return open_session
 
 
 def _readiness(settings: Settings, assembly: Assembly, server: GrpcServer) -> Readiness:

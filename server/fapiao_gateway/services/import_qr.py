@@ -109,6 +109,17 @@ class ImportQrIssuer:
         self._owner = policy.owner
         self._page_url = page_url
 
+    @property
+    def page_url(self) -> str:
+        """The import page QR codes open."""
+        return self._page_url
+
+    @page_url.setter
+    def page_url(self, url: str) -> None:
+        # Sandbox mode points QR codes at the browser endpoint's own /import/h5, whose port
+        # is known only once it listens.
+        self._page_url = url
+
     def _drawn(self, session: ImportSession, size_px: int) -> IssuedQr:
         """The session's QR code. The ticket is minted afresh each time (deterministic: a
         replay gets the same one) and never stored: the ledger and the audit keep the URL
