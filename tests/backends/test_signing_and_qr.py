@@ -132,8 +132,9 @@ async def test_bad_sign_requests_name_the_field(
 
 def decode(png: bytes) -> str:
     image = Image.open(io.BytesIO(png))
-    (found,) = zxingcpp.read_barcodes(image)
-    return str(found.text)
+    # One code; a dense one (the URL carries an import ticket) is sometimes reported twice.
+    (found,) = {str(code.text) for code in zxingcpp.read_barcodes(image)}
+    return found
 
 
 async def issue(stub: Stub, **fields) -> invoice_service_pb2.IssueImportQrResponse:

@@ -123,17 +123,27 @@ async def test_a_ticket_works_through_the_browser_endpoint_within_its_scope_only
     )
     assert issued.status_code == 200, issued.text
     ticket = {"authorization": f"Ticket {issued.json()['importTicket']}"}
+    # Sandbox mode points QR codes at this endpoint's own /import/h5: the ticket's origin.
+    page = issued.json()["url"].split("#")[0]
+    assert page.startswith(f"http://127.0.0.1:{gateway.browser_port}/import/h5?")
     signed = await call(
         http,
         "SignJsapi",
         {
             "account": "sandbox",
             "purposes": ["SIGN_PURPOSE_WX_CONFIG", "SIGN_PURPOSE_CHOOSE_INVOICE"],
-            "url": f"{PAGE_ORIGIN}/wechat/import?bizCode=CONNECT-1",
+            "url": page,
         },
         ticket,
     )
     assert signed.status_code == 200 and signed.json()["wxConfig"]["signature"]
+    other_origin = await call(
+        http,
+        "SignJsapi",
+        {"account": "sandbox", "purposes": ["SIGN_PURPOSE_WX_CONFIG"], "url": PAGE_ORIGIN + "/h5"},
+        ticket,
+    )
+    assert other_origin.status_code == 403
     imported = await call(
         http,
         "ImportInvoices",
