@@ -27,9 +27,11 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
 
 from fapiao_gateway.api.call_recorder import CallRecorder
+from fapiao_gateway.api.connect import ConnectService, connect_app
 from fapiao_gateway.api.deadlines import DeadlinePolicy
 from fapiao_gateway.api.handlers import invoice_service_handler
 from fapiao_gateway.api.http_server import HttpServer, start_http_server
@@ -41,8 +43,9 @@ from fapiao_gateway.auth.directory import CallerDirectory, CallerEntry
 from fapiao_gateway.auth.keys import StoredKey, create_key
 from fapiao_gateway.config import Settings
 from fapiao_gateway.domain.accounts import Platform
-from fapiao_gateway.domain.callers import ANY, Caller
-from fapiao_gateway.domain.context import wall_clock_us
+from fapiao_gateway.domain.callers import ANY, Caller, ImportScope
+from fapiao_gateway.domain.commands import OpenImportSession
+from fapiao_gateway.domain.context import Deadline, RequestContext, wall_clock_us
 from fapiao_gateway.ledger.audit import AuditTrail
 from fapiao_gateway.ledger.documents import DocumentLedger
 from fapiao_gateway.ledger.engine import (
@@ -57,16 +60,26 @@ from fapiao_gateway.ledger.intents import IntentLog
 from fapiao_gateway.ledger.invoices import InvoiceLedger
 from fapiao_gateway.ledger.reconcile_calls import ReconcileCalls
 from fapiao_gateway.memory import keep_giving_back
+from fapiao_gateway.notify.local import LocalHub
+from fapiao_gateway.notify.postgres import PostgresMedium
+from fapiao_gateway.notify.redis import RedisMedium
+from fapiao_gateway.notify.relay import Relay
 from fapiao_gateway.ops.readiness import Readiness
 from fapiao_gateway.ops.startup_checks import start_checks
+from fapiao_gateway.pages import page_routes
+from fapiao_gateway.pages.try_it import try_it_routes
+from fapiao_gateway.sandbox import seed
 from fapiao_gateway.sandbox.app import Sandbox, create_sandbox
+from fapiao_gateway.sandbox.jssdk import JSSDK_PATH, jssdk_routes
+from fapiao_gateway.sandbox.jssdk import STATIC as SANDBOX_STATIC
 from fapiao_gateway.sandbox.transport import IN_PROCESS_BASE_URL, in_process_transport
 from fapiao_gateway.services import ports
 from fapiao_gateway.services.access import AccessPolicy
 from fapiao_gateway.services.archiving import ArchivePolicy, Archiver, DocumentReader
 from fapiao_gateway.services.audit_trail import AuditReader
 from fapiao_gateway.services.compensation import Compensator
-from fapiao_gateway.services.import_qr import ImportQrIssuer
+from fapiao_gateway.services.import_qr import ImportQrIssuer, IssuedQr
+from fapiao_gateway.services.import_watch import ImportWatcher
 from fapiao_gateway.services.imports import InvoiceImporter
 from fapiao_gateway.services.invoices import InvoiceReader
 from fapiao_gateway.services.read_follower import ReadFollower
@@ -149,6 +162,39 @@ def callers_from(settings: Settings) -> Callers:
     return Callers(CallerDirectory(secret, [CallerEntry(developer, keys=(stored,))]), key)
 
 
+class DirectoryTickets:
+    """Mints import tickets with the secret of the caller directory in force (a reload may
+    replace it)."""
+
+    def __init__(self, callers: Callers) -> None:
+        self._callers = callers
+
+    def mint(self, scope: ImportScope) -> str:
+        tickets = self._callers.directory.tickets
+        return tickets.mint(scope) if tickets is not None else ""
+
+
+async def import_signals(
+    settings: Settings, redis: Redis | None, closers: list[Callable[[], Awaitable[object]]]
+) -> ports.ImportSignals:
+    """How imports wake WatchImport: in process, or across replicas through PostgreSQL
+    (LISTEN/NOTIFY, the default with a PostgreSQL ledger) or Redis pub/sub."""
+    choice = settings.import_signals
+    if choice == "auto":
+        postgres = settings.database_url.startswith("postgresql")
+        choice = "postgresql" if postgres else "memory"
+    if choice == "memory":
+        return LocalHub()
+    if choice == "redis":
+        assert redis is not None
+        relay = Relay(RedisMedium(redis, settings.redis_prefix))
+    else:
+        relay = Relay(PostgresMedium(settings.database_url))
+    await relay.start()
+    closers.append(relay.stop)
+    return relay
+
+
 @dataclass
 class Services:
     """The use cases, wired to their ports: what the servicer calls."""
@@ -157,6 +203,7 @@ class Services:
     reader: InvoiceReader
     follower: ReadFollower
     importer: InvoiceImporter
+    watcher: ImportWatcher
     search: InvoiceSearch
     updater: StatusUpdater
     signer: JsapiSigner
@@ -192,12 +239,15 @@ def build_services(
     reconcile_daily_calls: int = 0,
     reconcile_page_size: int = 200,
     replays: ports.ReplayObserver | None = None,
+    signals: ports.ImportSignals | None = None,
+    import_tickets: ports.ImportTicketMinter | None = None,
 ) -> Services:
     """The use cases on top of the given ports (adapters in production, fakes in tests)."""
     compensator = Compensator(writer, intents, policy.owner)
     resolver = Resolver(source, invoices, intents, compensator, policy.owner)
     reservations = Reservations(intents, resolver, policy, clock, replays)
     follower = ReadFollower(invoices)
+    signals = signals or LocalHub()
     return Services(
         access=AccessPolicy(accounts),
         reader=InvoiceReader(source, follower, upstream_budget=upstream_budget),
@@ -214,11 +264,15 @@ def build_services(
             clock,
             lock_batch_size=batch_size,
             upstream_budget=upstream_budget,
+            signals=signals,
         ),
+        watcher=ImportWatcher(invoices, sessions, signals),
         search=InvoiceSearch(invoices),
         updater=StatusUpdater(source, writer, invoices, intents, audit, reservations, policy),
         signer=JsapiSigner(tickets),
-        qr=ImportQrIssuer(intents, reservations, policy, page_url=import_page_url),
+        qr=ImportQrIssuer(
+            intents, reservations, policy, page_url=import_page_url, tickets=import_tickets
+        ),
         reservations=reservations,
         recovery=Recovery(intents, resolver, reservations, policy, clock),
         reconciler=Reconciler(
@@ -252,6 +306,8 @@ class Gateway:
     _closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     #: The port of the HTTP listener, when http_listen serves one.
     http_port: int | None = None
+    #: The port of the browser endpoint (Connect), when browser_listen serves one.
+    browser_port: int | None = None
 
     def reload_callers(self, settings: Settings) -> None:
         """Puts the callers of `settings` in force for the next calls (no restart)."""
@@ -393,7 +449,8 @@ def _http_client(settings: Settings, sandbox: Sandbox | None) -> Transport:
 
 def _redis(settings: Settings, closers: list[Callable[[], Awaitable[object]]]) -> Redis | None:
     """The gateway's Redis client, when anything is configured to use Redis."""
-    if settings.token_store != "redis" and settings.quotas.store != "redis":
+    uses = (settings.token_store, settings.quotas.store, settings.import_signals)
+    if "redis" not in uses:
         return None
     timeout = settings.redis_timeout_seconds
     redis = Redis.from_url(
@@ -495,6 +552,7 @@ async def assemble(
     sandbox: Sandbox | None,
     closers: list[Callable[[], Awaitable[object]]],
     telemetry: Telemetry | None = None,
+    tickets: ports.ImportTicketMinter | None = None,
 ) -> Assembly:
     """Builds the adapters and the use cases, brings the ledger up to date; appends what must
     be closed to `closers`."""
@@ -555,6 +613,8 @@ async def assemble(
         reconcile_daily_calls=settings.reconcile.daily_calls,
         reconcile_page_size=settings.reconcile.page_size,
         replays=telemetry.metrics,
+        signals=await import_signals(settings, redis, closers),
+        import_tickets=tickets,
     )
     await migrate(db.engine)
     converted = await invoices.backfill_documents(parse_invoice)
@@ -606,7 +666,7 @@ async def _start(
     closers: list[Callable[[], Awaitable[object]]],
     telemetry: Telemetry,
 ) -> Gateway:
-    assembly = await assemble(settings, sandbox, closers, telemetry)
+    assembly = await assemble(settings, sandbox, closers, telemetry, DirectoryTickets(callers))
     services = assembly.services
     servicer = InvoiceServicer(
         services.access,
@@ -618,6 +678,7 @@ async def _start(
         services.qr,
         services.reconciler,
         services.audit,
+        watcher=services.watcher,
         max_batch_update=settings.upstream.batch_size,
         import_qr_ttl=timedelta(seconds=settings.import_qr_ttl_seconds),
         documents=assembly.archive.reader,
@@ -683,6 +744,7 @@ async def _start(
     await telemetry.publish_health(server.health)
     closers.append(_readiness(settings, assembly, server).aclose)
     http = await _start_http(settings, sandbox, assembly, closers)
+    browser = await _start_browser(settings, servicer, callers, quotas, assembly, sandbox, closers)
     closers.append(start_checks(settings, assembly.accounts, assembly.tokens).aclose)
     return Gateway(
         settings,
@@ -695,7 +757,59 @@ async def _start(
         reconciliation,
         closers,
         http_port=http.port if http is not None else None,
+        browser_port=browser.port if browser is not None else None,
     )
+
+
+async def _start_browser(
+    settings: Settings,
+    servicer: InvoiceServicer,
+    callers: Callers,
+    quotas: Quotas,
+    assembly: Assembly,
+    sandbox: Sandbox | None,
+    closers: list[Callable[[], Awaitable[object]]],
+) -> HttpServer | None:
+    """The browser endpoint (browser_listen): InvoiceService over Connect (same servicer)
+    and the import pages; in sandbox mode also the stand-in JS-SDK, its picker and
+    /sandbox/start, and QR codes that open this endpoint's own /import/h5."""
+    if not settings.browser_listen:
+        return None
+    qr = assembly.services.qr
+    routes: list[BaseRoute] = page_routes(
+        lambda: callers.directory,
+        assembly.accounts,
+        lambda: qr.page_url,
+        jssdk_override=JSSDK_PATH if sandbox is not None else "",
+    )
+    if sandbox is not None:
+        routes += jssdk_routes(sandbox.emulator)
+        routes.append(Mount("/sandbox/static", StaticFiles(directory=SANDBOX_STATIC)))
+        routes += try_it_routes(_development_sessions(qr, sandbox))
+    service = ConnectService(servicer, lambda: callers.directory, quotas)
+    app = connect_app(service, cors_origins=settings.browser_cors_origins, extra_routes=routes)
+    server = await start_http_server(app, settings.browser_listen, reuse_port=settings.reuse_port)
+    closers.append(server.aclose)
+    if sandbox is not None and not settings.import_page_url:
+        host = settings.browser_listen.rpartition(":")[0].strip("[]")
+        host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
+        qr.page_url = f"http://{host}:{server.port}/import/h5"
+    log.info("browser endpoint (Connect and import pages) on port %d", server.port)
+    return server
+
+
+def _development_sessions(
+    qr: ImportQrIssuer, sandbox: Sandbox
+) -> Callable[[str, timedelta], Awaitable[IssuedQr]]:
+    """Opens import sessions for the sandbox's primary account as the development caller."""
+    developer = Caller(DEVELOPMENT_CALLER, frozenset({ANY}), frozenset({ANY}))
+
+    async def open_session(biz_code: str, valid_for: timedelta) -> IssuedQr:
+        ctx = RequestContext(caller=developer, deadline=Deadline.after(30.0))
+        command = OpenImportSession(seed.PRIMARY.appid, "", biz_code, 256, valid_for)
+        return await qr.issue(ctx, command)
+
+    return open_session
 
 
 def _readiness(settings: Settings, assembly: Assembly, server: GrpcServer) -> Readiness:

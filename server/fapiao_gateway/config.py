@@ -582,6 +582,20 @@ class Settings(BaseSettings):
         "Empty: no HTTP listener (set platforms' tickets by hand then).",
         examples=["0.0.0.0:8080"],
     )
+    browser_listen: str = Field(
+        "",
+        description="host:port of the browser endpoint, its own HTTP port beside gRPC: "
+        "InvoiceService over the Connect protocol (JSON or protobuf over HTTP/1.1: "
+        "POST /fapiao.v1.InvoiceService/<Method>), the same calls, keys, import tickets and "
+        "errors as gRPC. Port 0 picks a free port. Empty: none.",
+        examples=["0.0.0.0:8081"],
+    )
+    browser_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins of pages on other hosts allowed to call the browser endpoint "
+        '(CORS), e.g. "https://expense.example.com"; "*" for any. Empty: only pages the '
+        "endpoint serves itself.",
+    )
     database_url: str = Field(
         "sqlite+aiosqlite:///var/fapiao-gateway.db",
         description="The ledger of imported invoices: SQLite (embedded, one process) by "
@@ -636,6 +650,12 @@ class Settings(BaseSettings):
         "memory",
         description='Where tokens and tickets are cached: "memory" (one process) or '
         '"redis" (shared by every replica).',
+    )
+    import_signals: Literal["auto", "memory", "postgresql", "redis"] = Field(
+        "auto",
+        description='How an import wakes WatchImport streams: "memory" (one process), '
+        '"postgresql" (LISTEN/NOTIFY on the ledger database, across replicas), "redis" (pub/sub '
+        'on redis_url, across replicas); "auto": postgresql with a PostgreSQL ledger, else memory.',
     )
     redis_url: str = Field(
         "redis://127.0.0.1:6379/0", description='The Redis of token_store = "redis".'

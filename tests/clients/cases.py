@@ -219,6 +219,17 @@ def cases() -> list[Case]:
             ),
         ),
         Case(
+            "watch a bizCode no import QR code opened",
+            "WatchImport",
+            {"account": "sandbox", "bizCode": "LIVE-1"},
+            failed(
+                grpc.StatusCode.NOT_FOUND,
+                "IMPORT_SESSION_NOT_FOUND",
+                resource__resourceType="fapiao.v1.ImportSession",
+                resource__resourceName="bizCode:LIVE-1",
+            ),
+        ),
+        Case(
             "WeChat stays busy",
             "GetInvoices",
             {"account": partner, "invoices": [ref(LOCKED_BY_PARTNER)]},

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from fapiao.v1 import invoice_pb2, invoice_service_pb2
+from fapiao.v1 import import_watch_pb2, invoice_pb2, invoice_service_pb2
 from fapiao_gateway.bootstrap import start_gateway
 from fapiao_gateway.sandbox import seed
 from google.protobuf import duration_pb2, timestamp_pb2
@@ -37,7 +37,9 @@ ACCEPTABLE = {
     grpc.StatusCode.UNIMPLEMENTED,
     grpc.StatusCode.RESOURCE_EXHAUSTED,  # oversized messages, refused by gRPC itself
 }
-RPCS = [m.name for m in invoice_service_pb2.DESCRIPTOR.services_by_name["InvoiceService"].methods]
+SERVICE = invoice_service_pb2.DESCRIPTOR.services_by_name["InvoiceService"]
+RPCS = [m.name for m in SERVICE.methods]
+STREAMING = {m.name for m in SERVICE.methods if m.server_streaming}
 
 
 @dataclass
@@ -191,6 +193,12 @@ MESSAGES = {
         invoice=refs,
         kind=st.integers(min_value=-1, max_value=4),
     ),
+    # bizCodes no fuzzed IssueImportQr opens: a watch of an open session lasts until it expires.
+    "WatchImport": st.builds(
+        import_watch_pb2.WatchImportRequest,
+        account=accounts,
+        biz_code=texts.map(lambda text: f"never-issued-{text}"),
+    ),
     "ListAuditEvents": st.builds(
         invoice_service_pb2.ListAuditEventsRequest,
         account=accounts,
@@ -231,9 +239,12 @@ def call(server: LiveServer, rpc: str, body: bytes, metadata: tuple) -> grpc.Sta
     """Sends raw `body` to `rpc`; checks the answer is documented; returns its code."""
     failure: grpc.RpcError | None = None
     with grpc.insecure_channel(server.address) as channel:
-        method = channel.unary_unary(f"/fapiao.v1.InvoiceService/{rpc}")  # type: ignore[call-arg]
+        path = f"/fapiao.v1.InvoiceService/{rpc}"
         try:
-            method(body, metadata=metadata, timeout=20)
+            if rpc in STREAMING:
+                list(channel.unary_stream(path)(body, metadata=metadata, timeout=20))  # type: ignore[call-arg]
+            else:
+                channel.unary_unary(path)(body, metadata=metadata, timeout=20)  # type: ignore[call-arg]
         except grpc.RpcError as error:
             failure = error
     if failure is None:

@@ -128,7 +128,7 @@ async def run(services: Services, command: Command) -> object:
             case ChangeStatus():
                 return tuple(await services.updater.change(ctx(), command))
             case OpenImportSession():
-                return (await services.qr.issue(ctx(), command))[1]
+                return (await services.qr.issue(ctx(), command)).session
     except GatewayError as error:
         return error
 

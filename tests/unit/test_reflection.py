@@ -38,6 +38,7 @@ def test_a_file_comes_first_with_its_imports_and_the_contract_keeps_its_comments
     assert set(names) == {
         SERVICE_FILE,
         "fapiao/v1/invoice.proto",
+        "fapiao/v1/import_watch.proto",
         "google/protobuf/timestamp.proto",
         "google/protobuf/duration.proto",
     }

@@ -75,6 +75,11 @@ class AuthenticationGate(grpc.GenericRpcHandler):  # type: ignore[type-arg]
             if present or not self._certificates_required:
                 try:
                     self._directory().check_key(header(metadata, "authorization"))
-                except GatewayError:
-                    return self._refused
+                except GatewayError as refused:
+                    # A key's failure says nothing; an import ticket's says why (expired).
+                    return (
+                        self._refused
+                        if refused.reason == "CREDENTIAL_INVALID"
+                        else (refusal(refused))
+                    )
         return self._service.service(handler_call_details)

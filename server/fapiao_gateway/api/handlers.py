@@ -19,12 +19,14 @@ from typing import Any, NoReturn, Protocol
 import grpc
 from fapiao.v1 import invoice_service_pb2
 from google.protobuf.message import DecodeError, Message
+from google.protobuf.message_factory import GetMessageClass
 
 from fapiao_gateway.api import calls
 from fapiao_gateway.api.deadlines import call_deadline
 from fapiao_gateway.api.errors import abort_with, unexpected
 from fapiao_gateway.api.gate import AuthenticationGate, header
 from fapiao_gateway.api.servicer import InvoiceServicer
+from fapiao_gateway.api.ticket_scope import confine
 from fapiao_gateway.auth.directory import CallerDirectory
 from fapiao_gateway.domain.callers import Caller
 from fapiao_gateway.domain.context import RequestContext
@@ -90,6 +92,7 @@ class _Call:
                 f"The request is not a valid {self.request_type.DESCRIPTOR.full_name} message.",
                 reason="MALFORMED_REQUEST",
             ) from None
+        confine(self.rpc, request, who)
         request_id = getattr(request, "request_id", "")
         if request_id and self.facts is not None:
             self.facts.request_id = request_id[:_MAX_FACT_CHARS]
@@ -172,9 +175,7 @@ def invoice_service_handler(
     `certificates_required`: the server requires client certificates (mutual TLS), so a
     caller may be named by its certificate instead of a key."""
     name_of = _tls_common_name if certificates_required else _no_certificate
-    request_types = {
-        m.name: getattr(invoice_service_pb2, m.input_type.name) for m in SERVICE.methods
-    }
+    request_types = {m.name: GetMessageClass(m.input_type) for m in SERVICE.methods}
 
     def opener(rpc: str, context: Context) -> _Call:
         return _Call(rpc, request_types[rpc], directory, context, name_of)

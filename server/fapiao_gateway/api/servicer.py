@@ -7,6 +7,7 @@ built; they never see gRPC itself. Permission is checked before the request is l
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
+from fapiao.v1 import import_watch_pb2 as watch_pb
 from fapiao.v1 import invoice_service_pb2 as pb
 
 from fapiao_gateway.api import convert
@@ -24,6 +25,7 @@ from fapiao_gateway.services.access import AccessPolicy
 from fapiao_gateway.services.archiving import DocumentReader
 from fapiao_gateway.services.audit_trail import AuditReader
 from fapiao_gateway.services.import_qr import ImportQrIssuer
+from fapiao_gateway.services.import_watch import ImportWatcher, SessionEnded
 from fapiao_gateway.services.imports import InvoiceImporter
 from fapiao_gateway.services.invoices import InvoiceReader
 from fapiao_gateway.services.page_tokens import page_size
@@ -66,6 +68,7 @@ class InvoiceServicer:
         reconciler: Reconciler,
         audit: AuditReader,
         *,
+        watcher: ImportWatcher,
         max_batch_update: int,
         import_qr_ttl: timedelta,
         documents: DocumentReader | None = None,
@@ -75,6 +78,7 @@ class InvoiceServicer:
         self._documents = documents
         self._documents_entered = documents_entered
         self._document_chunk_bytes = document_chunk_bytes
+        self._watcher = watcher
         self._reconciler = reconciler
         self._audit = audit
         self._signer = signer
@@ -180,14 +184,15 @@ class InvoiceServicer:
                 check.add("valid_for", "Between 60 seconds and 24 hours.")
             valid_for = asked or valid_for
         check.raise_if_any()
-        png, session = await self._qr.issue(
+        issued = await self._qr.issue(
             ctx, OpenImportSession(account.appid, request_id, biz_code, size_px, valid_for)
         )
         return pb.IssueImportQrResponse(
-            png=png,
-            biz_code=session.biz_code,
-            url=session.url,
-            expire_time=convert.timestamp(session.expire_time),
+            png=issued.png,
+            biz_code=issued.session.biz_code,
+            url=issued.url,
+            expire_time=convert.timestamp(issued.session.expire_time),
+            import_ticket=issued.ticket,
         )
 
     async def ImportInvoices(
@@ -358,3 +363,23 @@ class InvoiceServicer:
         return pb.ListAuditEventsResponse(
             events=[convert.audit_to_proto(e) for e in page.entries], next_page_token=token
         )
+
+    async def WatchImport(
+        self, request: watch_pb.WatchImportRequest, ctx: RequestContext
+    ) -> AsyncIterator[watch_pb.WatchImportResponse]:
+        account = self._access.authorize(ctx, request.account, Operation.READ)
+        check = Violations()
+        biz_code = check.text("biz_code", request.biz_code, max_chars=64)
+        check.biz_code("biz_code", biz_code)
+        check.raise_if_any()
+        async for event in self._watcher.watch(account.appid, biz_code):
+            if isinstance(event, SessionEnded):
+                yield watch_pb.WatchImportResponse(
+                    end=watch_pb.ImportSessionEnd(
+                        reason=watch_pb.IMPORT_SESSION_END_REASON_EXPIRED,
+                        end_time=convert.timestamp(event.end_time),
+                        invoice_count=event.count,
+                    )
+                )
+            else:
+                yield watch_pb.WatchImportResponse(invoice=convert.imported_to_proto(event))

@@ -5,11 +5,13 @@ keys are rotated without downtime: add the new key, reload, move the caller over
 old key, reload. A caller may hold several keys at once.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from fapiao_gateway.auth.import_tickets import ImportTickets
 from fapiao_gateway.auth.keys import StoredKey, split_key, verify
-from fapiao_gateway.domain.callers import Caller
+from fapiao_gateway.domain.callers import Caller, Operation
 from fapiao_gateway.domain.errors import Unauthenticated
 
 
@@ -27,6 +29,14 @@ class CallerEntry:
 _MAX_VERIFIED = 1024
 
 
+#: What an import ticket's holder may do at most; api/ticket_scope.py narrows it per call.
+TICKET_OPERATIONS = frozenset({Operation.SIGN.value, Operation.IMPORT.value, Operation.READ.value})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def unauthenticated() -> Unauthenticated:
     # One message for every failure: no hint of which keys or callers exist.
     return Unauthenticated(
@@ -41,8 +51,11 @@ class CallerDirectory:
 
     server_secret: bytes = field(repr=False)
     entries: Iterable[CallerEntry] = ()
+    clock: Callable[[], datetime] = _now
 
     def __post_init__(self) -> None:
+        #: Import tickets (a browser's credential) exist only with a server secret to key them.
+        self.tickets = ImportTickets(self.server_secret) if self.server_secret else None
         #: Authorization headers already verified, and their caller: every call is checked
         #: twice (at the gate, then in the handler) and most callers send one key all day,
         #: so each key costs one HMAC, not two per call. Only valid keys enter (an attacker
@@ -59,13 +72,16 @@ class CallerDirectory:
                 self._by_name[name] = entry.caller
 
     def check_key(self, authorization: str | None) -> Caller:
-        """The caller of a bearer key; UNAUTHENTICATED for none, a malformed or an unknown one."""
+        """The caller of a bearer key or an import ticket (`Ticket <ticket>`); UNAUTHENTICATED
+        for none, a malformed, unknown, forged or expired one."""
         if authorization is None:
             raise unauthenticated()
         known = self._verified.get(authorization)
         if known is not None:
             return known
         scheme, _, presented = authorization.strip().partition(" ")
+        if scheme.lower() == "ticket":
+            return self._ticket_holder(presented.strip())
         parts = split_key(presented.strip()) if scheme.lower() == "bearer" else None
         found = self._by_key.get(parts[0]) if parts else None
         if parts is None or found is None or not verify(self.server_secret, found[0], parts[1]):
@@ -74,6 +90,19 @@ class CallerDirectory:
             self._verified.clear()
         self._verified[authorization] = found[1]
         return found[1]
+
+    def _ticket_holder(self, ticket: str) -> Caller:
+        """The browser holding an import ticket, confined to its scope. Never cached: a
+        ticket expires, and checking one costs a single HMAC."""
+        if self.tickets is None:
+            raise unauthenticated()
+        scope = self.tickets.check(ticket, self.clock())
+        return Caller(
+            f"{scope.issued_by}/import-ticket",
+            frozenset({scope.account}),
+            TICKET_OPERATIONS,
+            scope=scope,
+        )
 
     def authenticate(self, authorization: str | None, tls_common_name: str | None) -> Caller:
         """The caller named by the bearer key and/or the client certificate.

@@ -6,6 +6,7 @@ RequestContext), so nothing can act or read outside the caller's accounts by acc
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from fapiao_gateway.domain.status import ReimburseStatus
@@ -37,6 +38,19 @@ OPERATION_FOR_STATUS = {
 
 
 @dataclass(frozen=True, slots=True)
+class ImportScope:
+    """What an import ticket (a browser's credential, auth/import_tickets.py) allows: for one
+    account, signing pages on one origin, importing into and watching one bizCode, until
+    `expire_time`. `issued_by` is the caller that issued the import QR code."""
+
+    account: str
+    biz_code: str
+    origin: str
+    expire_time: datetime
+    issued_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class Caller:
     """An authenticated caller. `accounts` holds appids or aliases, or ANY; `rate_limits`
     how many calls it may make, e.g. "20/second" (api/quotas.py)."""
@@ -45,6 +59,8 @@ class Caller:
     accounts: frozenset[str]
     operations: frozenset[str]
     rate_limits: tuple[str, ...] = ()
+    #: Set for a browser holding an import ticket: it may do only what the scope allows.
+    scope: ImportScope | None = None
 
     def may(self, operation: Operation) -> bool:
         return ANY in self.operations or operation.value in self.operations

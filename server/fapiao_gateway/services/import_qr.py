@@ -7,11 +7,13 @@ the PC page then finds them with SearchInvoices(biz_code).
 """
 
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 import segno
 
+from fapiao_gateway.domain.callers import ImportScope
 from fapiao_gateway.domain.commands import OpenImportSession
 from fapiao_gateway.domain.context import RequestContext
 from fapiao_gateway.domain.errors import (
@@ -21,12 +23,12 @@ from fapiao_gateway.domain.errors import (
     PreconditionViolation,
     invalid_fields,
 )
-from fapiao_gateway.domain.import_sessions import ImportSession
+from fapiao_gateway.domain.import_sessions import ImportSession, origin_of
 from fapiao_gateway.domain.imports import new_biz_code
 from fapiao_gateway.domain.intents import Intent, IntentKind, IntentState, Reservation, Settlement
 from fapiao_gateway.domain.status_changes import AuditEntry, AuditOutcome
 from fapiao_gateway.services.auditing import audit_entry
-from fapiao_gateway.services.ports import IntentLog
+from fapiao_gateway.services.ports import ImportTicketMinter, IntentLog
 from fapiao_gateway.services.reservations import IntentPolicy, Reservations
 
 #: The quiet zone around the code, in modules (the QR standard asks for four).
@@ -52,6 +54,25 @@ def page_url_for(page_url: str, biz_code: str, appid: str) -> str:
     return urlunsplit(parts._replace(query="&".join(kept)))
 
 
+def with_ticket(url: str, ticket: str) -> str:
+    """The URL with the import ticket as its #fragment (`#ticket=...`): browsers never send a
+    fragment to a server, so the ticket stays out of access logs and Referer headers."""
+    if not ticket:
+        return url
+    return urlunsplit(urlsplit(url)._replace(fragment=urlencode([("ticket", ticket)])))
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedQr:
+    """An issued import QR code: the PNG, the session, its browser ticket and the URL the
+    code encodes (the session's URL with the ticket)."""
+
+    png: bytes
+    session: ImportSession
+    ticket: str
+    url: str
+
+
 def render_png(text: str, size_px: int) -> bytes:
     """A PNG of `text` as a QR code at most size_px wide: whole pixels per module, so it scans."""
     code = segno.make(text, error="m")
@@ -74,16 +95,50 @@ class ImportQrIssuer:
     replay returns the first session, drawn again)."""
 
     def __init__(
-        self, log: IntentLog, reservations: Reservations, policy: IntentPolicy, *, page_url: str
+        self,
+        log: IntentLog,
+        reservations: Reservations,
+        policy: IntentPolicy,
+        *,
+        page_url: str,
+        tickets: ImportTicketMinter | None = None,
     ) -> None:
+        self._tickets = tickets
         self._log = log
         self._reservations = reservations
         self._owner = policy.owner
         self._page_url = page_url
 
-    async def issue(
-        self, ctx: RequestContext, command: OpenImportSession
-    ) -> tuple[bytes, ImportSession]:
+    @property
+    def page_url(self) -> str:
+        """The import page QR codes open."""
+        return self._page_url
+
+    @page_url.setter
+    def page_url(self, url: str) -> None:
+        # Sandbox mode points QR codes at the browser endpoint's own /import/h5, whose port
+        # is known only once it listens.
+        self._page_url = url
+
+    def _drawn(self, session: ImportSession, size_px: int) -> IssuedQr:
+        """The session's QR code. The ticket is minted afresh each time (deterministic: a
+        replay gets the same one) and never stored: the ledger and the audit keep the URL
+        without it."""
+        ticket = ""
+        if self._tickets is not None:
+            ticket = self._tickets.mint(
+                ImportScope(
+                    account=session.account,
+                    biz_code=session.biz_code,
+                    origin=origin_of(session.url),
+                    expire_time=session.expire_time,
+                    issued_by=session.issued_by,
+                )
+            )
+        url = with_ticket(session.url, ticket)
+        return IssuedQr(render_png(url, size_px), session, ticket, url)
+
+    async def issue(self, ctx: RequestContext, command: OpenImportSession) -> IssuedQr:
         if not self._page_url:
             raise FailedPrecondition(
                 "No import page is configured (import_page_url): a QR code has nothing to open.",
@@ -99,7 +154,7 @@ class ImportQrIssuer:
         async with self._reservations.reserved(ctx, IntentKind.IMPORT_SESSION, command) as begun:
             if begun.state is Reservation.REPLAY:
                 assert isinstance(begun.outcome, ImportSession)
-                return render_png(begun.outcome.url, command.size_px), begun.outcome
+                return self._drawn(begun.outcome, command.size_px)
             assert begun.intent is not None
             chosen = command.biz_code or new_biz_code()
             session = ImportSession(
@@ -110,7 +165,7 @@ class ImportQrIssuer:
                 expire_time=datetime.now(UTC) + command.valid_for,
             )
             try:
-                png = render_png(session.url, command.size_px)
+                drawn = self._drawn(session, command.size_px)
             except GatewayError as refused:
                 await self._log.settle(
                     begun.intent,
@@ -125,7 +180,7 @@ class ImportQrIssuer:
                 owner=self._owner,
                 audit=[session_audit(begun.intent, session, AuditOutcome.OK)],
             )
-            return png, session
+            return drawn
 
 
 def session_audit(intent: Intent, session: ImportSession, outcome: str) -> AuditEntry:

@@ -54,6 +54,7 @@ from fapiao_gateway.services.compensation import Compensator, held_by_other_repo
 from fapiao_gateway.services.ports import (
     Clock,
     ImportSessionFinder,
+    ImportSignals,
     IntentLog,
     InvoiceLedger,
     InvoiceSource,
@@ -80,7 +81,9 @@ class InvoiceImporter:
         *,
         lock_batch_size: int = 50,
         upstream_budget: int = 50,
+        signals: ImportSignals | None = None,
     ) -> None:
+        self._signals = signals
         self._source = source
         self._writer = writer
         self._ledger = ledger
@@ -101,7 +104,10 @@ class InvoiceImporter:
                 assert isinstance(begun.outcome, ImportResult)
                 return begun.outcome
             assert begun.intent is not None
-            return await self._import(ctx, command, begun.intent)
+            result = await self._import(ctx, command, begun.intent)
+        if self._signals is not None:  # wakes WatchImport, after the import is committed
+            await self._signals.announce(command.appid, result.biz_code)
+        return result
 
     async def _import(
         self, ctx: RequestContext, command: ImportPicks, intent: Intent

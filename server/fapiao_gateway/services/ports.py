@@ -7,9 +7,11 @@ protobuf.
 """
 
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from fapiao_gateway.domain.accounts import WeChatAccount
+from fapiao_gateway.domain.callers import ImportScope
 from fapiao_gateway.domain.context import Deadline
 from fapiao_gateway.domain.documents import DocumentKind, DocumentRecord
 from fapiao_gateway.domain.errors import GatewayError
@@ -238,6 +240,31 @@ class CallBudget(Protocol):
 
 class ImportSessionFinder(Protocol):
     async def find(self, account: str, biz_code: str) -> ImportSession | None: ...
+
+
+class ImportTicketMinter(Protocol):
+    """Signs the browser credential of an import session (auth/import_tickets.py)."""
+
+    def mint(self, scope: ImportScope) -> str:
+        """The ticket, or "" when the gateway has no secret to sign one with."""
+        ...
+
+
+class ImportWakeup(Protocol):
+    """A watcher's doorbell: wait() returns once an import under its bizCode was announced
+    since the previous wait() returned (announcements in between are folded into one)."""
+
+    async def wait(self) -> None: ...
+
+
+class ImportSignals(Protocol):
+    """Announces imports under a bizCode to the watchers of it, in every replica (in
+    process, PostgreSQL LISTEN/NOTIFY or Redis pub/sub). A wake-up, not the data: watchers
+    read the ledger, so an announcement lost or doubled changes nothing they report."""
+
+    async def announce(self, account: str, biz_code: str) -> None: ...
+
+    def listen(self, account: str, biz_code: str) -> AbstractAsyncContextManager[ImportWakeup]: ...
 
 
 class ReplayObserver(Protocol):

@@ -90,6 +90,13 @@ type InvoiceServiceClient interface {
 	// (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
 	// never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
 	GetInvoiceDocument(ctx context.Context, in *GetInvoiceDocumentRequest, opts ...grpc.CallOption) (InvoiceService_GetInvoiceDocumentClient, error)
+	// Follows one import session (a bizCode from IssueImportQr) live: first every
+	// invoice already imported under the bizCode, then each one as it is
+	// imported (by any replica), then the end of the session (its expiry), after
+	// which the stream closes. Needs the `read` permission, or the session's
+	// import ticket. A bizCode without an import session is NOT_FOUND
+	// (IMPORT_SESSION_NOT_FOUND).
+	WatchImport(ctx context.Context, in *WatchImportRequest, opts ...grpc.CallOption) (InvoiceService_WatchImportClient, error)
 }
 
 type invoiceServiceClient struct {
@@ -222,6 +229,38 @@ func (x *invoiceServiceGetInvoiceDocumentClient) Recv() (*GetInvoiceDocumentResp
 	return m, nil
 }
 
+func (c *invoiceServiceClient) WatchImport(ctx context.Context, in *WatchImportRequest, opts ...grpc.CallOption) (InvoiceService_WatchImportClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_InvoiceService_serviceDesc.Streams[1], "/fapiao.v1.InvoiceService/WatchImport", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &invoiceServiceWatchImportClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type InvoiceService_WatchImportClient interface {
+	Recv() (*WatchImportResponse, error)
+	grpc.ClientStream
+}
+
+type invoiceServiceWatchImportClient struct {
+	grpc.ClientStream
+}
+
+func (x *invoiceServiceWatchImportClient) Recv() (*WatchImportResponse, error) {
+	m := new(WatchImportResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // InvoiceServiceServer is the server API for InvoiceService service.
 // All implementations must embed UnimplementedInvoiceServiceServer
 // for forward compatibility
@@ -299,6 +338,13 @@ type InvoiceServiceServer interface {
 	// (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
 	// never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
 	GetInvoiceDocument(*GetInvoiceDocumentRequest, InvoiceService_GetInvoiceDocumentServer) error
+	// Follows one import session (a bizCode from IssueImportQr) live: first every
+	// invoice already imported under the bizCode, then each one as it is
+	// imported (by any replica), then the end of the session (its expiry), after
+	// which the stream closes. Needs the `read` permission, or the session's
+	// import ticket. A bizCode without an import session is NOT_FOUND
+	// (IMPORT_SESSION_NOT_FOUND).
+	WatchImport(*WatchImportRequest, InvoiceService_WatchImportServer) error
 	mustEmbedUnimplementedInvoiceServiceServer()
 }
 
@@ -338,6 +384,9 @@ func (UnimplementedInvoiceServiceServer) ListAuditEvents(context.Context, *ListA
 }
 func (UnimplementedInvoiceServiceServer) GetInvoiceDocument(*GetInvoiceDocumentRequest, InvoiceService_GetInvoiceDocumentServer) error {
 	return status.Errorf(codes.Unimplemented, "method GetInvoiceDocument not implemented")
+}
+func (UnimplementedInvoiceServiceServer) WatchImport(*WatchImportRequest, InvoiceService_WatchImportServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchImport not implemented")
 }
 func (UnimplementedInvoiceServiceServer) mustEmbedUnimplementedInvoiceServiceServer() {}
 
@@ -553,6 +602,27 @@ func (x *invoiceServiceGetInvoiceDocumentServer) Send(m *GetInvoiceDocumentRespo
 	return x.ServerStream.SendMsg(m)
 }
 
+func _InvoiceService_WatchImport_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchImportRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(InvoiceServiceServer).WatchImport(m, &invoiceServiceWatchImportServer{stream})
+}
+
+type InvoiceService_WatchImportServer interface {
+	Send(*WatchImportResponse) error
+	grpc.ServerStream
+}
+
+type invoiceServiceWatchImportServer struct {
+	grpc.ServerStream
+}
+
+func (x *invoiceServiceWatchImportServer) Send(m *WatchImportResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 var _InvoiceService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "fapiao.v1.InvoiceService",
 	HandlerType: (*InvoiceServiceServer)(nil),
@@ -602,6 +672,11 @@ var _InvoiceService_serviceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "GetInvoiceDocument",
 			Handler:       _InvoiceService_GetInvoiceDocument_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchImport",
+			Handler:       _InvoiceService_WatchImport_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -727,12 +727,21 @@ class IssueImportQrResponse(_message.Message):
     BIZ_CODE_FIELD_NUMBER: _builtins.int
     URL_FIELD_NUMBER: _builtins.int
     EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    IMPORT_TICKET_FIELD_NUMBER: _builtins.int
     png: _builtins.bytes
     """The QR code as a PNG image."""
     biz_code: _builtins.str
     """The bizCode the QR code carries (the request's, or the generated one)."""
     url: _builtins.str
     """The URL the QR code encodes: the configured import page with the bizCode."""
+    import_ticket: _builtins.str
+    """A short-lived credential for the browser pages of this session, also in
+    the URL's #fragment as `ticket=`: with `authorization: Ticket <it>` a page
+    may only SignJsapi for a URL on the import page's origin, ImportInvoices
+    (without lock) into this bizCode, and WatchImport this bizCode, until
+    expire_time. Never hand the service's API key to a browser. Empty when
+    the gateway has no auth_secret to sign it with.
+    """
     @_builtins.property
     def expire_time(self) -> _timestamp_pb2.Timestamp:
         """After this the import page's ImportInvoices with this bizCode is refused."""
@@ -744,10 +753,11 @@ class IssueImportQrResponse(_message.Message):
         biz_code: _builtins.str = ...,
         url: _builtins.str = ...,
         expire_time: _timestamp_pb2.Timestamp | None = ...,
+        import_ticket: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["biz_code", b"biz_code", "expire_time", b"expire_time", "png", b"png", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["biz_code", b"biz_code", "expire_time", b"expire_time", "import_ticket", b"import_ticket", "png", b"png", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from fapiao.v1 import import_watch_pb2 as fapiao_dot_v1_dot_import__watch__pb2
 from fapiao.v1 import invoice_service_pb2 as fapiao_dot_v1_dot_invoice__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -119,6 +120,11 @@ class InvoiceServiceStub:
                 '/fapiao.v1.InvoiceService/GetInvoiceDocument',
                 request_serializer=fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentRequest.SerializeToString,
                 response_deserializer=fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentResponse.FromString,
+                _registered_method=True)
+        self.WatchImport = channel.unary_stream(
+                '/fapiao.v1.InvoiceService/WatchImport',
+                request_serializer=fapiao_dot_v1_dot_import__watch__pb2.WatchImportRequest.SerializeToString,
+                response_deserializer=fapiao_dot_v1_dot_import__watch__pb2.WatchImportResponse.FromString,
                 _registered_method=True)
 
 
@@ -283,6 +289,18 @@ class InvoiceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchImport(self, request, context):
+        """Follows one import session (a bizCode from IssueImportQr) live: first every
+        invoice already imported under the bizCode, then each one as it is
+        imported (by any replica), then the end of the session (its expiry), after
+        which the stream closes. Needs the `read` permission, or the session's
+        import ticket. A bizCode without an import session is NOT_FOUND
+        (IMPORT_SESSION_NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InvoiceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -340,6 +358,11 @@ def add_InvoiceServiceServicer_to_server(servicer, server):
                     servicer.GetInvoiceDocument,
                     request_deserializer=fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentRequest.FromString,
                     response_serializer=fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentResponse.SerializeToString,
+            ),
+            'WatchImport': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchImport,
+                    request_deserializer=fapiao_dot_v1_dot_import__watch__pb2.WatchImportRequest.FromString,
+                    response_serializer=fapiao_dot_v1_dot_import__watch__pb2.WatchImportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -670,6 +693,33 @@ class InvoiceService:
             '/fapiao.v1.InvoiceService/GetInvoiceDocument',
             fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentRequest.SerializeToString,
             fapiao_dot_v1_dot_invoice__service__pb2.GetInvoiceDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchImport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fapiao.v1.InvoiceService/WatchImport',
+            fapiao_dot_v1_dot_import__watch__pb2.WatchImportRequest.SerializeToString,
+            fapiao_dot_v1_dot_import__watch__pb2.WatchImportResponse.FromString,
             options,
             channel_credentials,
             insecure,

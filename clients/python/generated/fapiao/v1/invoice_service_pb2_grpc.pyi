@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from fapiao.v1 import import_watch_pb2 as _import_watch_pb2
 from fapiao.v1 import invoice_service_pb2 as _invoice_service_pb2
 from grpc import aio as _aio
 import abc as _abc_1
@@ -146,6 +147,14 @@ class InvoiceServiceStub:
     (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
     never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
     """
+    WatchImport: _grpc.UnaryStreamMultiCallable[_import_watch_pb2.WatchImportRequest, _import_watch_pb2.WatchImportResponse]
+    """Follows one import session (a bizCode from IssueImportQr) live: first every
+    invoice already imported under the bizCode, then each one as it is
+    imported (by any replica), then the end of the session (its expiry), after
+    which the stream closes. Needs the `read` permission, or the session's
+    import ticket. A bizCode without an import session is NOT_FOUND
+    (IMPORT_SESSION_NOT_FOUND).
+    """
 
 @_typing.type_check_only
 class InvoiceServiceAsyncStub(InvoiceServiceStub):
@@ -264,6 +273,14 @@ class InvoiceServiceAsyncStub(InvoiceServiceStub):
     is pending (DOCUMENT_PENDING), after every attempt failed
     (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
     never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
+    """
+    WatchImport: _aio.UnaryStreamMultiCallable[_import_watch_pb2.WatchImportRequest, _import_watch_pb2.WatchImportResponse]  # type: ignore[assignment]
+    """Follows one import session (a bizCode from IssueImportQr) live: first every
+    invoice already imported under the bizCode, then each one as it is
+    imported (by any replica), then the end of the session (its expiry), after
+    which the stream closes. Needs the `read` permission, or the session's
+    import ticket. A bizCode without an import session is NOT_FOUND
+    (IMPORT_SESSION_NOT_FOUND).
     """
 
 class InvoiceServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -446,6 +463,20 @@ class InvoiceServiceServicer(metaclass=_abc_1.ABCMeta):
         is pending (DOCUMENT_PENDING), after every attempt failed
         (DOCUMENT_FETCH_FAILED), or when the invoice has no such document or was
         never imported into this account (DOCUMENT_NOT_ARCHIVED). Needs `read`.
+        """
+
+    @_abc_1.abstractmethod
+    def WatchImport(
+        self,
+        request: _import_watch_pb2.WatchImportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_import_watch_pb2.WatchImportResponse], _abc.AsyncIterator[_import_watch_pb2.WatchImportResponse]]:
+        """Follows one import session (a bizCode from IssueImportQr) live: first every
+        invoice already imported under the bizCode, then each one as it is
+        imported (by any replica), then the end of the session (its expiry), after
+        which the stream closes. Needs the `read` permission, or the session's
+        import ticket. A bizCode without an import session is NOT_FOUND
+        (IMPORT_SESSION_NOT_FOUND).
         """
 
 def add_InvoiceServiceServicer_to_server(servicer: InvoiceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

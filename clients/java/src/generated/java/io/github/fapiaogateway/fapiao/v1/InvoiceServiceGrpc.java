@@ -388,6 +388,37 @@ public final class InvoiceServiceGrpc {
     return getGetInvoiceDocumentMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.github.fapiaogateway.fapiao.v1.WatchImportRequest,
+      io.github.fapiaogateway.fapiao.v1.WatchImportResponse> getWatchImportMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchImport",
+      requestType = io.github.fapiaogateway.fapiao.v1.WatchImportRequest.class,
+      responseType = io.github.fapiaogateway.fapiao.v1.WatchImportResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<io.github.fapiaogateway.fapiao.v1.WatchImportRequest,
+      io.github.fapiaogateway.fapiao.v1.WatchImportResponse> getWatchImportMethod() {
+    io.grpc.MethodDescriptor<io.github.fapiaogateway.fapiao.v1.WatchImportRequest, io.github.fapiaogateway.fapiao.v1.WatchImportResponse> getWatchImportMethod;
+    if ((getWatchImportMethod = InvoiceServiceGrpc.getWatchImportMethod) == null) {
+      synchronized (InvoiceServiceGrpc.class) {
+        if ((getWatchImportMethod = InvoiceServiceGrpc.getWatchImportMethod) == null) {
+          InvoiceServiceGrpc.getWatchImportMethod = getWatchImportMethod =
+              io.grpc.MethodDescriptor.<io.github.fapiaogateway.fapiao.v1.WatchImportRequest, io.github.fapiaogateway.fapiao.v1.WatchImportResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchImport"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.github.fapiaogateway.fapiao.v1.WatchImportRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.github.fapiaogateway.fapiao.v1.WatchImportResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new InvoiceServiceMethodDescriptorSupplier("WatchImport"))
+              .build();
+        }
+      }
+    }
+    return getWatchImportMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -628,6 +659,21 @@ public final class InvoiceServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetInvoiceDocumentMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * Follows one import session (a bizCode from IssueImportQr) live: first every
+     * invoice already imported under the bizCode, then each one as it is
+     * imported (by any replica), then the end of the session (its expiry), after
+     * which the stream closes. Needs the `read` permission, or the session's
+     * import ticket. A bizCode without an import session is NOT_FOUND
+     * (IMPORT_SESSION_NOT_FOUND).
+     * </pre>
+     */
+    public void watchImport(io.github.fapiaogateway.fapiao.v1.WatchImportRequest request,
+        io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.WatchImportResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchImportMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -707,6 +753,13 @@ public final class InvoiceServiceGrpc {
                 io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest,
                 io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse>(
                   this, METHODID_GET_INVOICE_DOCUMENT)))
+          .addMethod(
+            getWatchImportMethod(),
+            io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+              new MethodHandlers<
+                io.github.fapiaogateway.fapiao.v1.WatchImportRequest,
+                io.github.fapiaogateway.fapiao.v1.WatchImportResponse>(
+                  this, METHODID_WATCH_IMPORT)))
           .build();
     }
   }
@@ -927,6 +980,22 @@ public final class InvoiceServiceGrpc {
       io.grpc.stub.ClientCalls.asyncServerStreamingCall(
           getChannel().newCall(getGetInvoiceDocumentMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Follows one import session (a bizCode from IssueImportQr) live: first every
+     * invoice already imported under the bizCode, then each one as it is
+     * imported (by any replica), then the end of the session (its expiry), after
+     * which the stream closes. Needs the `read` permission, or the session's
+     * import ticket. A bizCode without an import session is NOT_FOUND
+     * (IMPORT_SESSION_NOT_FOUND).
+     * </pre>
+     */
+    public void watchImport(io.github.fapiaogateway.fapiao.v1.WatchImportRequest request,
+        io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.WatchImportResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchImportMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1134,6 +1203,22 @@ public final class InvoiceServiceGrpc {
         io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest request) {
       return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
           getChannel(), getGetInvoiceDocumentMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Follows one import session (a bizCode from IssueImportQr) live: first every
+     * invoice already imported under the bizCode, then each one as it is
+     * imported (by any replica), then the end of the session (its expiry), after
+     * which the stream closes. Needs the `read` permission, or the session's
+     * import ticket. A bizCode without an import session is NOT_FOUND
+     * (IMPORT_SESSION_NOT_FOUND).
+     * </pre>
+     */
+    public java.util.Iterator<io.github.fapiaogateway.fapiao.v1.WatchImportResponse> watchImport(
+        io.github.fapiaogateway.fapiao.v1.WatchImportRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchImportMethod(), getCallOptions(), request);
     }
   }
 
@@ -1348,6 +1433,7 @@ public final class InvoiceServiceGrpc {
   private static final int METHODID_RECONCILE_INVOICES = 8;
   private static final int METHODID_LIST_AUDIT_EVENTS = 9;
   private static final int METHODID_GET_INVOICE_DOCUMENT = 10;
+  private static final int METHODID_WATCH_IMPORT = 11;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1409,6 +1495,10 @@ public final class InvoiceServiceGrpc {
         case METHODID_GET_INVOICE_DOCUMENT:
           serviceImpl.getInvoiceDocument((io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentRequest) request,
               (io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.GetInvoiceDocumentResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_IMPORT:
+          serviceImpl.watchImport((io.github.fapiaogateway.fapiao.v1.WatchImportRequest) request,
+              (io.grpc.stub.StreamObserver<io.github.fapiaogateway.fapiao.v1.WatchImportResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1482,6 +1572,7 @@ public final class InvoiceServiceGrpc {
               .addMethod(getReconcileInvoicesMethod())
               .addMethod(getListAuditEventsMethod())
               .addMethod(getGetInvoiceDocumentMethod())
+              .addMethod(getWatchImportMethod())
               .build();
         }
       }

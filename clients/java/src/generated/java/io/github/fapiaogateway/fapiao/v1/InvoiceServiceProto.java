@@ -189,202 +189,207 @@ public final class InvoiceServiceProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\037fapiao/v1/invoice_service.proto\022\tfapia" +
-      "o.v1\032\027fapiao/v1/invoice.proto\032\036google/pr" +
-      "otobuf/duration.proto\032\037google/protobuf/t" +
-      "imestamp.proto\"^\n\021GetInvoiceRequest\022\030\n\007a" +
-      "ccount\030\001 \001(\tR\007account\022/\n\007invoice\030\002 \001(\0132\025" +
-      ".fapiao.v1.InvoiceRefR\007invoice\"B\n\022GetInv" +
-      "oiceResponse\022,\n\007invoice\030\001 \001(\0132\022.fapiao.v" +
-      "1.InvoiceR\007invoice\"a\n\022GetInvoicesRequest" +
-      "\022\030\n\007account\030\001 \001(\tR\007account\0221\n\010invoices\030\002" +
-      " \003(\0132\025.fapiao.v1.InvoiceRefR\010invoices\"I\n" +
-      "\023GetInvoicesResponse\0222\n\007results\030\001 \003(\0132\030." +
-      "fapiao.v1.InvoiceLookupR\007results\"\250\001\n\rInv" +
-      "oiceLookup\022\'\n\003ref\030\001 \001(\0132\025.fapiao.v1.Invo" +
-      "iceRefR\003ref\022.\n\007invoice\030\002 \001(\0132\022.fapiao.v1" +
-      ".InvoiceH\000R\007invoice\0224\n\007failure\030\003 \001(\0132\030.f" +
-      "apiao.v1.LookupFailureH\000R\007failureB\010\n\006res" +
-      "ult\"h\n\rLookupFailure\022\026\n\006reason\030\001 \001(\tR\006re" +
-      "ason\022\030\n\007message\030\002 \001(\tR\007message\022%\n\016wechat" +
-      "_errcode\030\003 \001(\005R\rwechatErrcode\"\263\001\n\023Update" +
-      "StatusRequest\022\030\n\007account\030\001 \001(\tR\007account\022" +
-      "\035\n\nrequest_id\030\002 \001(\tR\trequestId\022/\n\007invoic" +
-      "e\030\003 \001(\0132\025.fapiao.v1.InvoiceRefR\007invoice\022" +
-      "2\n\006status\030\004 \001(\0162\032.fapiao.v1.ReimburseSta" +
-      "tusR\006status\"G\n\024UpdateStatusResponse\022/\n\006c" +
-      "hange\030\001 \001(\0132\027.fapiao.v1.StatusChangeR\006ch" +
-      "ange\"\322\001\n\030UpdateStatusBatchRequest\022\030\n\007acc" +
-      "ount\030\001 \001(\tR\007account\022\035\n\nrequest_id\030\002 \001(\tR" +
-      "\trequestId\022\026\n\006openid\030\003 \001(\tR\006openid\0222\n\006st" +
-      "atus\030\004 \001(\0162\032.fapiao.v1.ReimburseStatusR\006" +
-      "status\0221\n\010invoices\030\005 \003(\0132\025.fapiao.v1.Inv" +
-      "oiceRefR\010invoices\"N\n\031UpdateStatusBatchRe" +
-      "sponse\0221\n\007changes\030\001 \003(\0132\027.fapiao.v1.Stat" +
-      "usChangeR\007changes\"\355\001\n\014StatusChange\022\'\n\003re" +
-      "f\030\001 \001(\0132\025.fapiao.v1.InvoiceRefR\003ref\022C\n\017p" +
-      "revious_status\030\002 \001(\0162\032.fapiao.v1.Reimbur" +
-      "seStatusR\016previousStatus\0222\n\006status\030\003 \001(\016" +
-      "2\032.fapiao.v1.ReimburseStatusR\006status\022;\n\013" +
-      "change_time\030\004 \001(\0132\032.google.protobuf.Time" +
-      "stampR\nchangeTime\"\255\001\n\020SignJsapiRequest\022\030" +
-      "\n\007account\030\001 \001(\tR\007account\0222\n\010purposes\030\002 \003" +
-      "(\0162\026.fapiao.v1.SignPurposeR\010purposes\022\020\n\003" +
-      "url\030\003 \001(\tR\003url\022\034\n\ttimestamp\030\004 \001(\003R\ttimes" +
-      "tamp\022\033\n\tnonce_str\030\005 \001(\tR\010nonceStr\"\334\001\n\021Si" +
-      "gnJsapiResponse\0229\n\twx_config\030\001 \001(\0132\034.fap" +
-      "iao.v1.WxConfigSignatureR\010wxConfig\022H\n\016ch" +
-      "oose_invoice\030\002 \001(\0132!.fapiao.v1.ChooseInv" +
-      "oiceSignatureR\rchooseInvoice\022B\n\014agent_co" +
-      "nfig\030\003 \001(\0132\037.fapiao.v1.AgentConfigSignat" +
-      "ureR\013agentConfig\"\225\001\n\021WxConfigSignature\022\025" +
-      "\n\006app_id\030\001 \001(\tR\005appId\022\034\n\ttimestamp\030\002 \001(\003" +
-      "R\ttimestamp\022\033\n\tnonce_str\030\003 \001(\tR\010nonceStr" +
-      "\022\034\n\tsignature\030\004 \001(\tR\tsignature\022\020\n\003url\030\005 " +
-      "\001(\tR\003url\"\244\001\n\026ChooseInvoiceSignature\022\034\n\tt" +
-      "imestamp\030\001 \001(\003R\ttimestamp\022\033\n\tnonce_str\030\002" +
-      " \001(\tR\010nonceStr\022\033\n\tsign_type\030\003 \001(\tR\010signT" +
-      "ype\022\033\n\tcard_sign\030\004 \001(\tR\010cardSign\022\025\n\006app_" +
-      "id\030\005 \001(\tR\005appId\"\265\001\n\024AgentConfigSignature" +
-      "\022\027\n\007corp_id\030\001 \001(\tR\006corpId\022\031\n\010agent_id\030\002 " +
-      "\001(\003R\007agentId\022\034\n\ttimestamp\030\003 \001(\003R\ttimesta" +
-      "mp\022\033\n\tnonce_str\030\004 \001(\tR\010nonceStr\022\034\n\tsigna" +
-      "ture\030\005 \001(\tR\tsignature\022\020\n\003url\030\006 \001(\tR\003url\"" +
-      "\273\001\n\024IssueImportQrRequest\022\030\n\007account\030\001 \001(" +
-      "\tR\007account\022\035\n\nrequest_id\030\002 \001(\tR\trequestI" +
-      "d\022\031\n\010biz_code\030\003 \001(\tR\007bizCode\022\027\n\007size_px\030" +
-      "\004 \001(\005R\006sizePx\0226\n\tvalid_for\030\005 \001(\0132\031.googl" +
-      "e.protobuf.DurationR\010validFor\"\223\001\n\025IssueI" +
-      "mportQrResponse\022\020\n\003png\030\001 \001(\014R\003png\022\031\n\010biz" +
-      "_code\030\002 \001(\tR\007bizCode\022\020\n\003url\030\003 \001(\tR\003url\022;" +
-      "\n\013expire_time\030\004 \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\nexpireTime\"\262\001\n\025ImportInvoicesRe" +
-      "quest\022\030\n\007account\030\001 \001(\tR\007account\022\035\n\nreque" +
-      "st_id\030\002 \001(\tR\trequestId\022\031\n\010biz_code\030\003 \001(\t" +
-      "R\007bizCode\0221\n\010invoices\030\004 \003(\0132\025.fapiao.v1." +
-      "InvoiceRefR\010invoices\022\022\n\004lock\030\005 \001(\010R\004lock" +
-      "\"k\n\026ImportInvoicesResponse\022\031\n\010biz_code\030\001" +
-      " \001(\tR\007bizCode\0226\n\010invoices\030\002 \003(\0132\032.fapiao" +
-      ".v1.ImportedInvoiceR\010invoices\"\237\005\n\025Search" +
-      "InvoicesRequest\022\030\n\007account\030\001 \001(\tR\007accoun" +
-      "t\022\031\n\010biz_code\030\002 \001(\tR\007bizCode\022!\n\014invoice_" +
-      "code\030\003 \001(\tR\013invoiceCode\022%\n\016invoice_numbe" +
-      "r\030\004 \001(\tR\rinvoiceNumber\022F\n\021update_time_st" +
-      "art\030\005 \001(\0132\032.google.protobuf.TimestampR\017u" +
-      "pdateTimeStart\022B\n\017update_time_end\030\006 \001(\0132" +
-      "\032.google.protobuf.TimestampR\rupdateTimeE" +
-      "nd\022H\n\022billing_time_start\030\007 \001(\0132\032.google." +
-      "protobuf.TimestampR\020billingTimeStart\022D\n\020" +
-      "billing_time_end\030\010 \001(\0132\032.google.protobuf" +
-      ".TimestampR\016billingTimeEnd\022*\n\021buyer_tax_" +
-      "numbers\030\t \003(\tR\017buyerTaxNumbers\022,\n\022seller" +
-      "_tax_numbers\030\n \003(\tR\020sellerTaxNumbers\0222\n\006" +
-      "status\030\013 \001(\0162\032.fapiao.v1.ReimburseStatus" +
-      "R\006status\022\033\n\tpage_size\030\014 \001(\005R\010pageSize\022\035\n" +
-      "\npage_token\030\r \001(\tR\tpageToken\022!\n\014all_acco" +
-      "unts\030\016 \001(\010R\013allAccounts\"\311\001\n\026SearchInvoic" +
-      "esResponse\0226\n\010invoices\030\001 \003(\0132\032.fapiao.v1" +
-      ".ImportedInvoiceR\010invoices\022&\n\017next_page_" +
-      "token\030\002 \001(\tR\rnextPageToken\022\035\n\ntotal_size" +
-      "\030\003 \001(\003R\ttotalSize\0220\n\024total_size_estimate" +
-      "d\030\004 \001(\010R\022totalSizeEstimated\"O\n\030Reconcile" +
-      "InvoicesRequest\022\030\n\007account\030\001 \001(\tR\007accoun" +
-      "t\022\031\n\010biz_code\030\002 \001(\tR\007bizCode\"q\n\031Reconcil" +
-      "eInvoicesResponse\022#\n\rchecked_count\030\001 \001(\005" +
-      "R\014checkedCount\022/\n\006drifts\030\002 \003(\0132\027.fapiao." +
-      "v1.InvoiceDriftR\006drifts\"\314\002\n\014InvoiceDrift" +
+      "o.v1\032\034fapiao/v1/import_watch.proto\032\027fapi" +
+      "ao/v1/invoice.proto\032\036google/protobuf/dur" +
+      "ation.proto\032\037google/protobuf/timestamp.p" +
+      "roto\"^\n\021GetInvoiceRequest\022\030\n\007account\030\001 \001" +
+      "(\tR\007account\022/\n\007invoice\030\002 \001(\0132\025.fapiao.v1" +
+      ".InvoiceRefR\007invoice\"B\n\022GetInvoiceRespon" +
+      "se\022,\n\007invoice\030\001 \001(\0132\022.fapiao.v1.InvoiceR" +
+      "\007invoice\"a\n\022GetInvoicesRequest\022\030\n\007accoun" +
+      "t\030\001 \001(\tR\007account\0221\n\010invoices\030\002 \003(\0132\025.fap" +
+      "iao.v1.InvoiceRefR\010invoices\"I\n\023GetInvoic" +
+      "esResponse\0222\n\007results\030\001 \003(\0132\030.fapiao.v1." +
+      "InvoiceLookupR\007results\"\250\001\n\rInvoiceLookup" +
       "\022\'\n\003ref\030\001 \001(\0132\025.fapiao.v1.InvoiceRefR\003re" +
-      "f\022\031\n\010biz_code\030\002 \001(\tR\007bizCode\022C\n\017previous" +
-      "_status\030\003 \001(\0162\032.fapiao.v1.ReimburseStatu" +
-      "sR\016previousStatus\0222\n\006status\030\004 \001(\0162\032.fapi" +
-      "ao.v1.ReimburseStatusR\006status\022G\n\024previou" +
-      "s_card_status\030\005 \001(\0162\025.fapiao.v1.CardStat" +
-      "usR\022previousCardStatus\0226\n\013card_status\030\006 " +
-      "\001(\0162\025.fapiao.v1.CardStatusR\ncardStatus\"\254" +
-      "\002\n\026ListAuditEventsRequest\022\030\n\007account\030\001 \001" +
-      "(\tR\007account\022\031\n\010biz_code\030\002 \001(\tR\007bizCode\022/" +
-      "\n\007invoice\030\003 \001(\0132\025.fapiao.v1.InvoiceRefR\007" +
-      "invoice\0229\n\nstart_time\030\004 \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\tstartTime\0225\n\010end_time\030\005" +
-      " \001(\0132\032.google.protobuf.TimestampR\007endTim" +
-      "e\022\033\n\tpage_size\030\006 \001(\005R\010pageSize\022\035\n\npage_t" +
-      "oken\030\007 \001(\tR\tpageToken\"p\n\027ListAuditEvents" +
-      "Response\022-\n\006events\030\001 \003(\0132\025.fapiao.v1.Aud" +
-      "itEventR\006events\022&\n\017next_page_token\030\002 \001(\t" +
-      "R\rnextPageToken\"\235\004\n\nAuditEvent\022.\n\006action" +
-      "\030\001 \001(\0162\026.fapiao.v1.AuditActionR\006action\022\030" +
-      "\n\007account\030\002 \001(\tR\007account\022\026\n\006caller\030\003 \001(\t" +
-      "R\006caller\022\035\n\nrequest_id\030\004 \001(\tR\trequestId\022" +
-      "\020\n\003rpc\030\005 \001(\tR\003rpc\022\031\n\010biz_code\030\006 \001(\tR\007biz" +
-      "Code\0225\n\010invoices\030\007 \003(\0132\031.fapiao.v1.Audit" +
-      "edInvoiceR\010invoices\0222\n\006status\030\010 \001(\0162\032.fa" +
-      "piao.v1.ReimburseStatusR\006status\022\030\n\007outco" +
-      "me\030\t \001(\tR\007outcome\022%\n\016wechat_errcode\030\n \001(" +
-      "\005R\rwechatErrcode\022;\n\013create_time\030\013 \001(\0132\032." +
-      "google.protobuf.TimestampR\ncreateTime\022<\n" +
-      "\007details\030\014 \003(\0132\".fapiao.v1.AuditEvent.De" +
-      "tailsEntryR\007details\032:\n\014DetailsEntry\022\020\n\003k" +
-      "ey\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"" +
-      "~\n\016AuditedInvoice\022\'\n\003ref\030\001 \001(\0132\025.fapiao." +
-      "v1.InvoiceRefR\003ref\022C\n\017previous_status\030\002 " +
-      "\001(\0162\032.fapiao.v1.ReimburseStatusR\016previou" +
-      "sStatus\"\232\001\n\031GetInvoiceDocumentRequest\022\030\n" +
-      "\007account\030\001 \001(\tR\007account\022/\n\007invoice\030\002 \001(\013" +
-      "2\025.fapiao.v1.InvoiceRefR\007invoice\0222\n\004kind" +
-      "\030\003 \001(\0162\036.fapiao.v1.InvoiceDocumentKindR\004" +
-      "kind\"\336\001\n\023InvoiceDocumentInfo\0222\n\004kind\030\001 \001" +
-      "(\0162\036.fapiao.v1.InvoiceDocumentKindR\004kind" +
-      "\022!\n\014content_type\030\002 \001(\tR\013contentType\022\035\n\ns" +
-      "ize_bytes\030\003 \001(\003R\tsizeBytes\022\026\n\006sha256\030\004 \001" +
-      "(\tR\006sha256\0229\n\nfetch_time\030\005 \001(\0132\032.google." +
-      "protobuf.TimestampR\tfetchTime\"l\n\032GetInvo" +
-      "iceDocumentResponse\022:\n\010document\030\001 \001(\0132\036." +
-      "fapiao.v1.InvoiceDocumentInfoR\010document\022" +
-      "\022\n\004data\030\002 \001(\014R\004data*\207\001\n\013SignPurpose\022\034\n\030S" +
-      "IGN_PURPOSE_UNSPECIFIED\020\000\022\032\n\026SIGN_PURPOS" +
-      "E_WX_CONFIG\020\001\022\037\n\033SIGN_PURPOSE_CHOOSE_INV" +
-      "OICE\020\002\022\035\n\031SIGN_PURPOSE_AGENT_CONFIG\020\003*\341\001" +
-      "\n\013AuditAction\022\034\n\030AUDIT_ACTION_UNSPECIFIE" +
-      "D\020\000\022\036\n\032AUDIT_ACTION_STATUS_CHANGE\020\001\022\034\n\030A" +
-      "UDIT_ACTION_IMPORT_LOCK\020\002\022\035\n\031AUDIT_ACTIO" +
-      "N_COMPENSATION\020\003\022\037\n\033AUDIT_ACTION_IMPORT_" +
-      "SESSION\020\004\022\025\n\021AUDIT_ACTION_READ\020\005\022\037\n\033AUDI" +
-      "T_ACTION_RECONCILIATION\020\006*\177\n\023InvoiceDocu" +
-      "mentKind\022%\n!INVOICE_DOCUMENT_KIND_UNSPEC" +
-      "IFIED\020\000\022!\n\035INVOICE_DOCUMENT_KIND_INVOICE" +
-      "\020\001\022\036\n\032INVOICE_DOCUMENT_KIND_TRIP\020\0022\303\007\n\016I" +
-      "nvoiceService\022I\n\nGetInvoice\022\034.fapiao.v1." +
-      "GetInvoiceRequest\032\035.fapiao.v1.GetInvoice" +
-      "Response\022L\n\013GetInvoices\022\035.fapiao.v1.GetI" +
-      "nvoicesRequest\032\036.fapiao.v1.GetInvoicesRe" +
-      "sponse\022O\n\014UpdateStatus\022\036.fapiao.v1.Updat" +
-      "eStatusRequest\032\037.fapiao.v1.UpdateStatusR" +
-      "esponse\022^\n\021UpdateStatusBatch\022#.fapiao.v1" +
-      ".UpdateStatusBatchRequest\032$.fapiao.v1.Up" +
-      "dateStatusBatchResponse\022F\n\tSignJsapi\022\033.f" +
-      "apiao.v1.SignJsapiRequest\032\034.fapiao.v1.Si" +
-      "gnJsapiResponse\022R\n\rIssueImportQr\022\037.fapia" +
-      "o.v1.IssueImportQrRequest\032 .fapiao.v1.Is" +
-      "sueImportQrResponse\022U\n\016ImportInvoices\022 ." +
-      "fapiao.v1.ImportInvoicesRequest\032!.fapiao" +
-      ".v1.ImportInvoicesResponse\022U\n\016SearchInvo" +
-      "ices\022 .fapiao.v1.SearchInvoicesRequest\032!" +
-      ".fapiao.v1.SearchInvoicesResponse\022^\n\021Rec" +
-      "oncileInvoices\022#.fapiao.v1.ReconcileInvo" +
-      "icesRequest\032$.fapiao.v1.ReconcileInvoice" +
-      "sResponse\022X\n\017ListAuditEvents\022!.fapiao.v1" +
-      ".ListAuditEventsRequest\032\".fapiao.v1.List" +
-      "AuditEventsResponse\022c\n\022GetInvoiceDocumen" +
-      "t\022$.fapiao.v1.GetInvoiceDocumentRequest\032" +
-      "%.fapiao.v1.GetInvoiceDocumentResponse0\001" +
-      "B\247\001\n!io.github.fapiaogateway.fapiao.v1B\023" +
-      "InvoiceServiceProtoP\001ZFgithub.com/fapiao" +
-      "-gateway/fapiao-gateway/clients/go/fapia" +
-      "o/v1;fapiaov1\252\002\tFapiao.V1\312\002\tFapiao\\V1\352\002\n" +
-      "Fapiao::V1b\006proto3"
+      "f\022.\n\007invoice\030\002 \001(\0132\022.fapiao.v1.InvoiceH\000" +
+      "R\007invoice\0224\n\007failure\030\003 \001(\0132\030.fapiao.v1.L" +
+      "ookupFailureH\000R\007failureB\010\n\006result\"h\n\rLoo" +
+      "kupFailure\022\026\n\006reason\030\001 \001(\tR\006reason\022\030\n\007me" +
+      "ssage\030\002 \001(\tR\007message\022%\n\016wechat_errcode\030\003" +
+      " \001(\005R\rwechatErrcode\"\263\001\n\023UpdateStatusRequ" +
+      "est\022\030\n\007account\030\001 \001(\tR\007account\022\035\n\nrequest" +
+      "_id\030\002 \001(\tR\trequestId\022/\n\007invoice\030\003 \001(\0132\025." +
+      "fapiao.v1.InvoiceRefR\007invoice\0222\n\006status\030" +
+      "\004 \001(\0162\032.fapiao.v1.ReimburseStatusR\006statu" +
+      "s\"G\n\024UpdateStatusResponse\022/\n\006change\030\001 \001(" +
+      "\0132\027.fapiao.v1.StatusChangeR\006change\"\322\001\n\030U" +
+      "pdateStatusBatchRequest\022\030\n\007account\030\001 \001(\t" +
+      "R\007account\022\035\n\nrequest_id\030\002 \001(\tR\trequestId" +
+      "\022\026\n\006openid\030\003 \001(\tR\006openid\0222\n\006status\030\004 \001(\016" +
+      "2\032.fapiao.v1.ReimburseStatusR\006status\0221\n\010" +
+      "invoices\030\005 \003(\0132\025.fapiao.v1.InvoiceRefR\010i" +
+      "nvoices\"N\n\031UpdateStatusBatchResponse\0221\n\007" +
+      "changes\030\001 \003(\0132\027.fapiao.v1.StatusChangeR\007" +
+      "changes\"\355\001\n\014StatusChange\022\'\n\003ref\030\001 \001(\0132\025." +
+      "fapiao.v1.InvoiceRefR\003ref\022C\n\017previous_st" +
+      "atus\030\002 \001(\0162\032.fapiao.v1.ReimburseStatusR\016" +
+      "previousStatus\0222\n\006status\030\003 \001(\0162\032.fapiao." +
+      "v1.ReimburseStatusR\006status\022;\n\013change_tim" +
+      "e\030\004 \001(\0132\032.google.protobuf.TimestampR\ncha" +
+      "ngeTime\"\255\001\n\020SignJsapiRequest\022\030\n\007account\030" +
+      "\001 \001(\tR\007account\0222\n\010purposes\030\002 \003(\0162\026.fapia" +
+      "o.v1.SignPurposeR\010purposes\022\020\n\003url\030\003 \001(\tR" +
+      "\003url\022\034\n\ttimestamp\030\004 \001(\003R\ttimestamp\022\033\n\tno" +
+      "nce_str\030\005 \001(\tR\010nonceStr\"\334\001\n\021SignJsapiRes" +
+      "ponse\0229\n\twx_config\030\001 \001(\0132\034.fapiao.v1.WxC" +
+      "onfigSignatureR\010wxConfig\022H\n\016choose_invoi" +
+      "ce\030\002 \001(\0132!.fapiao.v1.ChooseInvoiceSignat" +
+      "ureR\rchooseInvoice\022B\n\014agent_config\030\003 \001(\013" +
+      "2\037.fapiao.v1.AgentConfigSignatureR\013agent" +
+      "Config\"\225\001\n\021WxConfigSignature\022\025\n\006app_id\030\001" +
+      " \001(\tR\005appId\022\034\n\ttimestamp\030\002 \001(\003R\ttimestam" +
+      "p\022\033\n\tnonce_str\030\003 \001(\tR\010nonceStr\022\034\n\tsignat" +
+      "ure\030\004 \001(\tR\tsignature\022\020\n\003url\030\005 \001(\tR\003url\"\244" +
+      "\001\n\026ChooseInvoiceSignature\022\034\n\ttimestamp\030\001" +
+      " \001(\003R\ttimestamp\022\033\n\tnonce_str\030\002 \001(\tR\010nonc" +
+      "eStr\022\033\n\tsign_type\030\003 \001(\tR\010signType\022\033\n\tcar" +
+      "d_sign\030\004 \001(\tR\010cardSign\022\025\n\006app_id\030\005 \001(\tR\005" +
+      "appId\"\265\001\n\024AgentConfigSignature\022\027\n\007corp_i" +
+      "d\030\001 \001(\tR\006corpId\022\031\n\010agent_id\030\002 \001(\003R\007agent" +
+      "Id\022\034\n\ttimestamp\030\003 \001(\003R\ttimestamp\022\033\n\tnonc" +
+      "e_str\030\004 \001(\tR\010nonceStr\022\034\n\tsignature\030\005 \001(\t" +
+      "R\tsignature\022\020\n\003url\030\006 \001(\tR\003url\"\273\001\n\024IssueI" +
+      "mportQrRequest\022\030\n\007account\030\001 \001(\tR\007account" +
+      "\022\035\n\nrequest_id\030\002 \001(\tR\trequestId\022\031\n\010biz_c" +
+      "ode\030\003 \001(\tR\007bizCode\022\027\n\007size_px\030\004 \001(\005R\006siz" +
+      "ePx\0226\n\tvalid_for\030\005 \001(\0132\031.google.protobuf" +
+      ".DurationR\010validFor\"\270\001\n\025IssueImportQrRes" +
+      "ponse\022\020\n\003png\030\001 \001(\014R\003png\022\031\n\010biz_code\030\002 \001(" +
+      "\tR\007bizCode\022\020\n\003url\030\003 \001(\tR\003url\022;\n\013expire_t" +
+      "ime\030\004 \001(\0132\032.google.protobuf.TimestampR\ne" +
+      "xpireTime\022#\n\rimport_ticket\030\005 \001(\tR\014import" +
+      "Ticket\"\262\001\n\025ImportInvoicesRequest\022\030\n\007acco" +
+      "unt\030\001 \001(\tR\007account\022\035\n\nrequest_id\030\002 \001(\tR\t" +
+      "requestId\022\031\n\010biz_code\030\003 \001(\tR\007bizCode\0221\n\010" +
+      "invoices\030\004 \003(\0132\025.fapiao.v1.InvoiceRefR\010i" +
+      "nvoices\022\022\n\004lock\030\005 \001(\010R\004lock\"k\n\026ImportInv" +
+      "oicesResponse\022\031\n\010biz_code\030\001 \001(\tR\007bizCode" +
+      "\0226\n\010invoices\030\002 \003(\0132\032.fapiao.v1.ImportedI" +
+      "nvoiceR\010invoices\"\237\005\n\025SearchInvoicesReque" +
+      "st\022\030\n\007account\030\001 \001(\tR\007account\022\031\n\010biz_code" +
+      "\030\002 \001(\tR\007bizCode\022!\n\014invoice_code\030\003 \001(\tR\013i" +
+      "nvoiceCode\022%\n\016invoice_number\030\004 \001(\tR\rinvo" +
+      "iceNumber\022F\n\021update_time_start\030\005 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampR\017updateTimeStar" +
+      "t\022B\n\017update_time_end\030\006 \001(\0132\032.google.prot" +
+      "obuf.TimestampR\rupdateTimeEnd\022H\n\022billing" +
+      "_time_start\030\007 \001(\0132\032.google.protobuf.Time" +
+      "stampR\020billingTimeStart\022D\n\020billing_time_" +
+      "end\030\010 \001(\0132\032.google.protobuf.TimestampR\016b" +
+      "illingTimeEnd\022*\n\021buyer_tax_numbers\030\t \003(\t" +
+      "R\017buyerTaxNumbers\022,\n\022seller_tax_numbers\030" +
+      "\n \003(\tR\020sellerTaxNumbers\0222\n\006status\030\013 \001(\0162" +
+      "\032.fapiao.v1.ReimburseStatusR\006status\022\033\n\tp" +
+      "age_size\030\014 \001(\005R\010pageSize\022\035\n\npage_token\030\r" +
+      " \001(\tR\tpageToken\022!\n\014all_accounts\030\016 \001(\010R\013a" +
+      "llAccounts\"\311\001\n\026SearchInvoicesResponse\0226\n" +
+      "\010invoices\030\001 \003(\0132\032.fapiao.v1.ImportedInvo" +
+      "iceR\010invoices\022&\n\017next_page_token\030\002 \001(\tR\r" +
+      "nextPageToken\022\035\n\ntotal_size\030\003 \001(\003R\ttotal" +
+      "Size\0220\n\024total_size_estimated\030\004 \001(\010R\022tota" +
+      "lSizeEstimated\"O\n\030ReconcileInvoicesReque" +
+      "st\022\030\n\007account\030\001 \001(\tR\007account\022\031\n\010biz_code" +
+      "\030\002 \001(\tR\007bizCode\"q\n\031ReconcileInvoicesResp" +
+      "onse\022#\n\rchecked_count\030\001 \001(\005R\014checkedCoun" +
+      "t\022/\n\006drifts\030\002 \003(\0132\027.fapiao.v1.InvoiceDri" +
+      "ftR\006drifts\"\314\002\n\014InvoiceDrift\022\'\n\003ref\030\001 \001(\013" +
+      "2\025.fapiao.v1.InvoiceRefR\003ref\022\031\n\010biz_code" +
+      "\030\002 \001(\tR\007bizCode\022C\n\017previous_status\030\003 \001(\016" +
+      "2\032.fapiao.v1.ReimburseStatusR\016previousSt" +
+      "atus\0222\n\006status\030\004 \001(\0162\032.fapiao.v1.Reimbur" +
+      "seStatusR\006status\022G\n\024previous_card_status" +
+      "\030\005 \001(\0162\025.fapiao.v1.CardStatusR\022previousC" +
+      "ardStatus\0226\n\013card_status\030\006 \001(\0162\025.fapiao." +
+      "v1.CardStatusR\ncardStatus\"\254\002\n\026ListAuditE" +
+      "ventsRequest\022\030\n\007account\030\001 \001(\tR\007account\022\031" +
+      "\n\010biz_code\030\002 \001(\tR\007bizCode\022/\n\007invoice\030\003 \001" +
+      "(\0132\025.fapiao.v1.InvoiceRefR\007invoice\0229\n\nst" +
+      "art_time\030\004 \001(\0132\032.google.protobuf.Timesta" +
+      "mpR\tstartTime\0225\n\010end_time\030\005 \001(\0132\032.google" +
+      ".protobuf.TimestampR\007endTime\022\033\n\tpage_siz" +
+      "e\030\006 \001(\005R\010pageSize\022\035\n\npage_token\030\007 \001(\tR\tp" +
+      "ageToken\"p\n\027ListAuditEventsResponse\022-\n\006e" +
+      "vents\030\001 \003(\0132\025.fapiao.v1.AuditEventR\006even" +
+      "ts\022&\n\017next_page_token\030\002 \001(\tR\rnextPageTok" +
+      "en\"\235\004\n\nAuditEvent\022.\n\006action\030\001 \001(\0162\026.fapi" +
+      "ao.v1.AuditActionR\006action\022\030\n\007account\030\002 \001" +
+      "(\tR\007account\022\026\n\006caller\030\003 \001(\tR\006caller\022\035\n\nr" +
+      "equest_id\030\004 \001(\tR\trequestId\022\020\n\003rpc\030\005 \001(\tR" +
+      "\003rpc\022\031\n\010biz_code\030\006 \001(\tR\007bizCode\0225\n\010invoi" +
+      "ces\030\007 \003(\0132\031.fapiao.v1.AuditedInvoiceR\010in" +
+      "voices\0222\n\006status\030\010 \001(\0162\032.fapiao.v1.Reimb" +
+      "urseStatusR\006status\022\030\n\007outcome\030\t \001(\tR\007out" +
+      "come\022%\n\016wechat_errcode\030\n \001(\005R\rwechatErrc" +
+      "ode\022;\n\013create_time\030\013 \001(\0132\032.google.protob" +
+      "uf.TimestampR\ncreateTime\022<\n\007details\030\014 \003(" +
+      "\0132\".fapiao.v1.AuditEvent.DetailsEntryR\007d" +
+      "etails\032:\n\014DetailsEntry\022\020\n\003key\030\001 \001(\tR\003key" +
+      "\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"~\n\016AuditedInv" +
+      "oice\022\'\n\003ref\030\001 \001(\0132\025.fapiao.v1.InvoiceRef" +
+      "R\003ref\022C\n\017previous_status\030\002 \001(\0162\032.fapiao." +
+      "v1.ReimburseStatusR\016previousStatus\"\232\001\n\031G" +
+      "etInvoiceDocumentRequest\022\030\n\007account\030\001 \001(" +
+      "\tR\007account\022/\n\007invoice\030\002 \001(\0132\025.fapiao.v1." +
+      "InvoiceRefR\007invoice\0222\n\004kind\030\003 \001(\0162\036.fapi" +
+      "ao.v1.InvoiceDocumentKindR\004kind\"\336\001\n\023Invo" +
+      "iceDocumentInfo\0222\n\004kind\030\001 \001(\0162\036.fapiao.v" +
+      "1.InvoiceDocumentKindR\004kind\022!\n\014content_t" +
+      "ype\030\002 \001(\tR\013contentType\022\035\n\nsize_bytes\030\003 \001" +
+      "(\003R\tsizeBytes\022\026\n\006sha256\030\004 \001(\tR\006sha256\0229\n" +
+      "\nfetch_time\030\005 \001(\0132\032.google.protobuf.Time" +
+      "stampR\tfetchTime\"l\n\032GetInvoiceDocumentRe" +
+      "sponse\022:\n\010document\030\001 \001(\0132\036.fapiao.v1.Inv" +
+      "oiceDocumentInfoR\010document\022\022\n\004data\030\002 \001(\014" +
+      "R\004data*\207\001\n\013SignPurpose\022\034\n\030SIGN_PURPOSE_U" +
+      "NSPECIFIED\020\000\022\032\n\026SIGN_PURPOSE_WX_CONFIG\020\001" +
+      "\022\037\n\033SIGN_PURPOSE_CHOOSE_INVOICE\020\002\022\035\n\031SIG" +
+      "N_PURPOSE_AGENT_CONFIG\020\003*\341\001\n\013AuditAction" +
+      "\022\034\n\030AUDIT_ACTION_UNSPECIFIED\020\000\022\036\n\032AUDIT_" +
+      "ACTION_STATUS_CHANGE\020\001\022\034\n\030AUDIT_ACTION_I" +
+      "MPORT_LOCK\020\002\022\035\n\031AUDIT_ACTION_COMPENSATIO" +
+      "N\020\003\022\037\n\033AUDIT_ACTION_IMPORT_SESSION\020\004\022\025\n\021" +
+      "AUDIT_ACTION_READ\020\005\022\037\n\033AUDIT_ACTION_RECO" +
+      "NCILIATION\020\006*\177\n\023InvoiceDocumentKind\022%\n!I" +
+      "NVOICE_DOCUMENT_KIND_UNSPECIFIED\020\000\022!\n\035IN" +
+      "VOICE_DOCUMENT_KIND_INVOICE\020\001\022\036\n\032INVOICE" +
+      "_DOCUMENT_KIND_TRIP\020\0022\223\010\n\016InvoiceService" +
+      "\022I\n\nGetInvoice\022\034.fapiao.v1.GetInvoiceReq" +
+      "uest\032\035.fapiao.v1.GetInvoiceResponse\022L\n\013G" +
+      "etInvoices\022\035.fapiao.v1.GetInvoicesReques" +
+      "t\032\036.fapiao.v1.GetInvoicesResponse\022O\n\014Upd" +
+      "ateStatus\022\036.fapiao.v1.UpdateStatusReques" +
+      "t\032\037.fapiao.v1.UpdateStatusResponse\022^\n\021Up" +
+      "dateStatusBatch\022#.fapiao.v1.UpdateStatus" +
+      "BatchRequest\032$.fapiao.v1.UpdateStatusBat" +
+      "chResponse\022F\n\tSignJsapi\022\033.fapiao.v1.Sign" +
+      "JsapiRequest\032\034.fapiao.v1.SignJsapiRespon" +
+      "se\022R\n\rIssueImportQr\022\037.fapiao.v1.IssueImp" +
+      "ortQrRequest\032 .fapiao.v1.IssueImportQrRe" +
+      "sponse\022U\n\016ImportInvoices\022 .fapiao.v1.Imp" +
+      "ortInvoicesRequest\032!.fapiao.v1.ImportInv" +
+      "oicesResponse\022U\n\016SearchInvoices\022 .fapiao" +
+      ".v1.SearchInvoicesRequest\032!.fapiao.v1.Se" +
+      "archInvoicesResponse\022^\n\021ReconcileInvoice" +
+      "s\022#.fapiao.v1.ReconcileInvoicesRequest\032$" +
+      ".fapiao.v1.ReconcileInvoicesResponse\022X\n\017" +
+      "ListAuditEvents\022!.fapiao.v1.ListAuditEve" +
+      "ntsRequest\032\".fapiao.v1.ListAuditEventsRe" +
+      "sponse\022c\n\022GetInvoiceDocument\022$.fapiao.v1" +
+      ".GetInvoiceDocumentRequest\032%.fapiao.v1.G" +
+      "etInvoiceDocumentResponse0\001\022N\n\013WatchImpo" +
+      "rt\022\035.fapiao.v1.WatchImportRequest\032\036.fapi" +
+      "ao.v1.WatchImportResponse0\001B\247\001\n!io.githu" +
+      "b.fapiaogateway.fapiao.v1B\023InvoiceServic" +
+      "eProtoP\001ZFgithub.com/fapiao-gateway/fapi" +
+      "ao-gateway/clients/go/fapiao/v1;fapiaov1" +
+      "\252\002\tFapiao.V1\312\002\tFapiao\\V1\352\002\nFapiao::V1b\006p" +
+      "roto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          io.github.fapiaogateway.fapiao.v1.ImportWatchProto.getDescriptor(),
           io.github.fapiaogateway.fapiao.v1.InvoiceProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
@@ -496,7 +501,7 @@ public final class InvoiceServiceProto {
     internal_static_fapiao_v1_IssueImportQrResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_fapiao_v1_IssueImportQrResponse_descriptor,
-        new java.lang.String[] { "Png", "BizCode", "Url", "ExpireTime", });
+        new java.lang.String[] { "Png", "BizCode", "Url", "ExpireTime", "ImportTicket", });
     internal_static_fapiao_v1_ImportInvoicesRequest_descriptor =
       getDescriptor().getMessageTypes().get(18);
     internal_static_fapiao_v1_ImportInvoicesRequest_fieldAccessorTable = new
@@ -587,6 +592,7 @@ public final class InvoiceServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_fapiao_v1_GetInvoiceDocumentResponse_descriptor,
         new java.lang.String[] { "Document", "Data", });
+    io.github.fapiaogateway.fapiao.v1.ImportWatchProto.getDescriptor();
     io.github.fapiaogateway.fapiao.v1.InvoiceProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();

@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
     png_ = com.google.protobuf.ByteString.EMPTY;
     bizCode_ = "";
     url_ = "";
+    importTicket_ = "";
   }
 
   @java.lang.Override
@@ -197,6 +198,63 @@ private static final long serialVersionUID = 0L;
     return expireTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : expireTime_;
   }
 
+  public static final int IMPORT_TICKET_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object importTicket_ = "";
+  /**
+   * <pre>
+   * A short-lived credential for the browser pages of this session, also in
+   * the URL's #fragment as `ticket=`: with `authorization: Ticket &lt;it&gt;` a page
+   * may only SignJsapi for a URL on the import page's origin, ImportInvoices
+   * (without lock) into this bizCode, and WatchImport this bizCode, until
+   * expire_time. Never hand the service's API key to a browser. Empty when
+   * the gateway has no auth_secret to sign it with.
+   * </pre>
+   *
+   * <code>string import_ticket = 5 [json_name = "importTicket"];</code>
+   * @return The importTicket.
+   */
+  @java.lang.Override
+  public java.lang.String getImportTicket() {
+    java.lang.Object ref = importTicket_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      importTicket_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * A short-lived credential for the browser pages of this session, also in
+   * the URL's #fragment as `ticket=`: with `authorization: Ticket &lt;it&gt;` a page
+   * may only SignJsapi for a URL on the import page's origin, ImportInvoices
+   * (without lock) into this bizCode, and WatchImport this bizCode, until
+   * expire_time. Never hand the service's API key to a browser. Empty when
+   * the gateway has no auth_secret to sign it with.
+   * </pre>
+   *
+   * <code>string import_ticket = 5 [json_name = "importTicket"];</code>
+   * @return The bytes for importTicket.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getImportTicketBytes() {
+    java.lang.Object ref = importTicket_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      importTicket_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -223,6 +281,9 @@ private static final long serialVersionUID = 0L;
     if (expireTime_ != null) {
       output.writeMessage(4, getExpireTime());
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(importTicket_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, importTicket_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -245,6 +306,9 @@ private static final long serialVersionUID = 0L;
     if (expireTime_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(4, getExpireTime());
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(importTicket_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, importTicket_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -272,6 +336,8 @@ private static final long serialVersionUID = 0L;
       if (!getExpireTime()
           .equals(other.getExpireTime())) return false;
     }
+    if (!getImportTicket()
+        .equals(other.getImportTicket())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -293,6 +359,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + EXPIRE_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getExpireTime().hashCode();
     }
+    hash = (37 * hash) + IMPORT_TICKET_FIELD_NUMBER;
+    hash = (53 * hash) + getImportTicket().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -434,6 +502,7 @@ private static final long serialVersionUID = 0L;
         expireTimeBuilder_.dispose();
         expireTimeBuilder_ = null;
       }
+      importTicket_ = "";
       return this;
     }
 
@@ -480,6 +549,9 @@ private static final long serialVersionUID = 0L;
         result.expireTime_ = expireTimeBuilder_ == null
             ? expireTime_
             : expireTimeBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.importTicket_ = importTicket_;
       }
     }
 
@@ -543,6 +615,11 @@ private static final long serialVersionUID = 0L;
       if (other.hasExpireTime()) {
         mergeExpireTime(other.getExpireTime());
       }
+      if (!other.getImportTicket().isEmpty()) {
+        importTicket_ = other.importTicket_;
+        bitField0_ |= 0x00000010;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -591,6 +668,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 34
+            case 42: {
+              importTicket_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -989,6 +1071,123 @@ private static final long serialVersionUID = 0L;
         expireTime_ = null;
       }
       return expireTimeBuilder_;
+    }
+
+    private java.lang.Object importTicket_ = "";
+    /**
+     * <pre>
+     * A short-lived credential for the browser pages of this session, also in
+     * the URL's #fragment as `ticket=`: with `authorization: Ticket &lt;it&gt;` a page
+     * may only SignJsapi for a URL on the import page's origin, ImportInvoices
+     * (without lock) into this bizCode, and WatchImport this bizCode, until
+     * expire_time. Never hand the service's API key to a browser. Empty when
+     * the gateway has no auth_secret to sign it with.
+     * </pre>
+     *
+     * <code>string import_ticket = 5 [json_name = "importTicket"];</code>
+     * @return The importTicket.
+     */
+    public java.lang.String getImportTicket() {
+      java.lang.Object ref = importTicket_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        importTicket_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A short-lived credential for the browser pages of this session, also in
+     * the URL's #fragment as `ticket=`: with `authorization: Ticket &lt;it&gt;` a page
+     * may only SignJsapi for a URL on the import page's origin, ImportInvoices
+     * (without lock) into this bizCode, and WatchImport this bizCode, until
+     * expire_time. Never hand the service's API key to a browser. Empty when
+     * the gateway has no auth_secret to sign it with.
+     * </pre>
+     *
+     * <code>string import_ticket = 5 [json_name = "importTicket"];</code>
+     * @return The bytes for importTicket.
+     */
+    public com.google.protobuf.ByteString
+        getImportTicketBytes() {
+      java.lang.Object ref = importTicket_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        importTicket_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A short-lived credential for the browser pages of this session, also in
+     * the URL's #fragment as `ticket=`: with `authorization: Ticket &lt;it&gt;` a page
+     * may only SignJsapi for a URL on the import page's origin, ImportInvoices
+     * (without lock) into this bizCode, and WatchImport this bizCode, until
+     * expire_time. Never hand the service's API key to a browser. Empty when
+     * the gateway has no auth_secret to sign it with.
+     * </pre>
+     *
+     * <code>string import_ticket = 5 [json_name = "importTicket"];</code>
+     * @param value The importTicket to set.
+     * @return This builder for chaining.
+     */
+    public Builder setImportTicket(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      importTicket_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A short-lived credential for the browser pages of this session, also in
+     * the URL's #fragment as `ticket=`: with `authorization: Ticket &lt;it&gt;` a page
+     * may only SignJsapi for a URL on the import page's origin, ImportInvoices
+     * (without lock) into this bizCode, and WatchImport this bizCode, until
+     * expire_time. Never hand the service's API key to a browser. Empty when
+     * the gateway has no auth_secret to sign it with.
+     * </pre>
+     *
+     * <code>string import_ticket = 5 [json_name = "importTicket"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearImportTicket() {
+      importTicket_ = getDefaultInstance().getImportTicket();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A short-lived credential for the browser pages of this session, also in
+     * the URL's #fragment as `ticket=`: with `authorization: Ticket &lt;it&gt;` a page
+     * may only SignJsapi for a URL on the import page's origin, ImportInvoices
+     * (without lock) into this bizCode, and WatchImport this bizCode, until
+     * expire_time. Never hand the service's API key to a browser. Empty when
+     * the gateway has no auth_secret to sign it with.
+     * </pre>
+     *
+     * <code>string import_ticket = 5 [json_name = "importTicket"];</code>
+     * @param value The bytes for importTicket to set.
+     * @return This builder for chaining.
+     */
+    public Builder setImportTicketBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      importTicket_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -83,4 +83,34 @@ public interface IssueImportQrResponseOrBuilder extends
    * <code>.google.protobuf.Timestamp expire_time = 4 [json_name = "expireTime"];</code>
    */
   com.google.protobuf.TimestampOrBuilder getExpireTimeOrBuilder();
+
+  /**
+   * <pre>
+   * A short-lived credential for the browser pages of this session, also in
+   * the URL's #fragment as `ticket=`: with `authorization: Ticket &lt;it&gt;` a page
+   * may only SignJsapi for a URL on the import page's origin, ImportInvoices
+   * (without lock) into this bizCode, and WatchImport this bizCode, until
+   * expire_time. Never hand the service's API key to a browser. Empty when
+   * the gateway has no auth_secret to sign it with.
+   * </pre>
+   *
+   * <code>string import_ticket = 5 [json_name = "importTicket"];</code>
+   * @return The importTicket.
+   */
+  java.lang.String getImportTicket();
+  /**
+   * <pre>
+   * A short-lived credential for the browser pages of this session, also in
+   * the URL's #fragment as `ticket=`: with `authorization: Ticket &lt;it&gt;` a page
+   * may only SignJsapi for a URL on the import page's origin, ImportInvoices
+   * (without lock) into this bizCode, and WatchImport this bizCode, until
+   * expire_time. Never hand the service's API key to a browser. Empty when
+   * the gateway has no auth_secret to sign it with.
+   * </pre>
+   *
+   * <code>string import_ticket = 5 [json_name = "importTicket"];</code>
+   * @return The bytes for importTicket.
+   */
+  com.google.protobuf.ByteString
+      getImportTicketBytes();
 }

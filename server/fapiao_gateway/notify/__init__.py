@@ -1,0 +1,1 @@
+"""Import announcements between replicas: in process, PostgreSQL LISTEN/NOTIFY, Redis pub/sub."""
