@@ -41,7 +41,8 @@ ENV PATH=/opt/fapiao-gateway/bin:$PATH \
     FAPIAO_LISTEN=0.0.0.0:50051
 WORKDIR /var/lib/fapiao-gateway
 USER ${UID}:${UID}
-EXPOSE 50051
+# 50051: gRPC; 8081: the import pages and the browser endpoint, where browser_listen sets them.
+EXPOSE 50051 8081
 # grpc.health.v1 on the configured listen port, over the container's loopback in plaintext;
 # a gateway serving TLS needs its own HEALTHCHECK with --ca-file (`fapiao-gateway health -h`).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \

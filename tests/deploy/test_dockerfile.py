@@ -85,7 +85,7 @@ def test_the_gateway_is_pid_1_and_checks_its_own_health() -> None:
     assert runtime["ENTRYPOINT"] == '["fapiao-gateway"]'  # exec form: signals reach it
     assert runtime["CMD"] == '["serve"]'
     assert runtime["HEALTHCHECK"].endswith('CMD ["fapiao-gateway", "health"]')
-    assert runtime["EXPOSE"] == "50051"
+    assert runtime["EXPOSE"] == "50051 8081"
     assert "FAPIAO_LISTEN=0.0.0.0:50051" in runtime["ENV"]
 
 
