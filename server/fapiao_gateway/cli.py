@@ -167,6 +167,9 @@ def supervise(args: argparse.Namespace, settings: Settings, count: int) -> int:
         if settings.http_listen:
             http_socket, env["FAPIAO_HTTP_LISTEN"] = reserve(settings.http_listen)
             reserved.append(http_socket)
+        if settings.browser_listen:
+            browser_socket, env["FAPIAO_BROWSER_LISTEN"] = reserve(settings.browser_listen)
+            reserved.append(browser_socket)
     except WorkersRefused as exc:
         for sock in reserved:
             sock.close()

@@ -4,6 +4,7 @@ dead worker, forwards SIGHUP and SIGTERM, and takes its workers down when it is 
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -73,6 +74,7 @@ async def fleet(sandbox: SandboxProcess) -> AsyncIterator[Fleet]:
     env = gateway_env(sandbox.url, STORED, scratch.ledger_url())
     del env["FAPIAO_CALLERS"]  # from the file, so that SIGHUP can change them
     env["FAPIAO_HTTP_LISTEN"] = "127.0.0.1:0"  # /metrics, shared by the workers
+    env["FAPIAO_BROWSER_LISTEN"] = "127.0.0.1:0"  # the import pages, likewise
     # Given, so a supervisor the test kills leaves it in scratch space (one the supervisor
     # makes itself it removes when it stops: tests/unit/test_workers.py).
     env["PROMETHEUS_MULTIPROC_DIR"] = str(scratch.directory() / "metrics")
@@ -194,7 +196,15 @@ def handled(exposition: str, method: str) -> float:
 async def test_metrics_add_up_every_worker_whichever_answers_the_scrape(fleet: Fleet) -> None:
     """A scrape reaches one worker; it reports the calls both answered, and no worker's
     process figures as if they were the gateway's. A dead worker's counts stay counted."""
-    line = next(line for line in fleet.output if line.startswith("HTTP endpoint on "))
+    # Port 0 became one port for every worker, for each listener.
+    http_ports = {line for line in fleet.output if line.startswith("HTTP endpoint on ")}
+    browser_ports = {
+        re.sub(r".*browser endpoint .* on port (\d+).*", r"\1", line).strip()
+        for line in fleet.output
+        if "browser endpoint" in line
+    }
+    assert len(http_ports) == 1 and len(browser_ports) == 1, (http_ports, browser_ports)
+    line = next(iter(http_ports))
     metrics_url = line.split(" on ", 1)[1].strip() + "/metrics"
     port = int(fleet.address.rsplit(":", 1)[1])
     channels = await read_on_fresh_channels(fleet.address, KEY, 20)
