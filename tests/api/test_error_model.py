@@ -256,7 +256,7 @@ class _NoSessions:
 
 
 def _unopened_session() -> BaseException:
-    watcher = ImportWatcher(SimpleNamespace(), _NoSessions(), SimpleNamespace())  # type: ignore[arg-type]
+    watcher = ImportWatcher(SimpleNamespace(), _NoSessions(), SimpleNamespace())
     return caught(lambda: _first(watcher.watch(APPID, "report-1")))()
 
 
@@ -818,6 +818,27 @@ def test_held_elsewhere_names_the_report_that_holds_the_invoice(gateway: InProce
     gateway.use_cases.failure = InvoiceHeldElsewhere(REF, biz_code="report-9", status="LOCK")
     outcome = gateway.call("ImportInvoices", valid("ImportInvoices"))
     assert outcome.detail(details.ResourceInfo).owner == "bizCode:report-9"
+
+
+def test_a_duplicate_fapiao_names_the_report_that_holds_it(gateway: InProcessGateway) -> None:
+    case = next(c for c in CASES if c.id == "duplicate-fapiao")
+    outcome = case.drive(gateway)
+
+    resource = outcome.detail(details.ResourceInfo)
+    assert resource.owner == "bizCode:report-9"
+    assert "report-9" in outcome.details and "wx-other" in outcome.details
+
+
+def test_a_document_not_archived_names_the_invoice_and_the_document(
+    gateway: InProcessGateway,
+) -> None:
+    case = next(c for c in CASES if c.id == "document-fetch-failed")
+    outcome = case.drive(gateway)
+
+    resource = outcome.detail(details.ResourceInfo)
+    assert REF.card_id in resource.resource_name
+    assert "INVOICE document" in resource.description
+    assert "NOT_A_PDF" in outcome.details
 
 
 def test_an_unexpected_exception_is_internal_with_a_correlation_id_and_nothing_else(
