@@ -4,19 +4,22 @@ rich status.
 """
 
 import grpc
+import pytest
 from fapiao.v1 import import_watch_pb2 as watch_pb
 from fapiao.v1 import invoice_service_pb2 as pb
+from fapiao_gateway.api.handlers import SERVICE
 from fapiao_gateway.domain.documents import DocumentKind, DocumentRequest
 from fapiao_gateway.domain.errors import LedgerUnavailable
 from fapiao_gateway.domain.invoice import InvoiceRef
 from fapiao_gateway.services.import_watch import session_not_found
 from google.rpc import error_details_pb2 as details
 
-from tests.api.harness import OFFICIAL, InProcessGateway
+from tests.api.harness import OFFICIAL, InProcessGateway, RawRequest
 from tests.api.requests import valid
 
 C = grpc.StatusCode
 REF = InvoiceRef("card-1", "code-1")
+STREAMING = sorted(m.name for m in SERVICE.methods if m.server_streaming)
 
 
 def test_a_document_streams_its_facts_first_then_its_bytes(gateway: InProcessGateway) -> None:
@@ -97,3 +100,25 @@ def test_an_unopened_session_names_it_as_a_resource(gateway: InProcessGateway) -
         "fapiao.v1.ImportSession",
         "bizCode:report-1",
     )
+
+
+@pytest.mark.parametrize("rpc", STREAMING)
+def test_a_stream_without_a_credential_is_refused_before_any_message(
+    gateway: InProcessGateway, rpc: str
+) -> None:
+    outcome = gateway.call(rpc, valid(rpc), metadata=())
+
+    assert (outcome.code, outcome.response) == (C.UNAUTHENTICATED, [])
+    assert outcome.detail(details.ErrorInfo).reason == "CREDENTIAL_INVALID"
+    assert gateway.use_cases.calls == []
+
+
+@pytest.mark.parametrize("rpc", STREAMING)
+def test_a_stream_whose_request_is_not_a_message_is_malformed(
+    gateway: InProcessGateway, rpc: str
+) -> None:
+    outcome = gateway.call(rpc, RawRequest(b"\x0a\x01\xff"))  # account: not UTF-8
+
+    assert (outcome.code, outcome.response) == (C.INVALID_ARGUMENT, [])
+    assert outcome.detail(details.ErrorInfo).reason == "MALFORMED_REQUEST"
+    assert gateway.use_cases.calls == []
