@@ -12,14 +12,13 @@ invocation metadata) is forwarded to grpc_testing's context. No socket, database
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import grpc
 import grpc_testing
-from fapiao.v1 import invoice_service_pb2 as pb
 from fapiao_gateway.api.call_recorder import CallRecorder
 from fapiao_gateway.api.calls import CallFacts, WrappedHandlers
 from fapiao_gateway.api.deadlines import DeadlinePolicy
@@ -28,17 +27,27 @@ from fapiao_gateway.api.servicer import InvoiceServicer
 from fapiao_gateway.auth.directory import CallerDirectory, CallerEntry
 from fapiao_gateway.auth.keys import create_key
 from fapiao_gateway.domain.accounts import Platform, WeChatAccount
-from fapiao_gateway.domain.callers import ANY, Caller
+from fapiao_gateway.domain.callers import ANY, Caller, ImportScope
 from fapiao_gateway.domain.context import Deadline, RequestContext
+from fapiao_gateway.domain.documents import (
+    ArchiveState,
+    DocumentKind,
+    DocumentRecord,
+    DocumentRequest,
+)
 from fapiao_gateway.domain.import_sessions import ImportSession
-from fapiao_gateway.domain.imports import ImportResult, SearchPage
+from fapiao_gateway.domain.imports import ImportedInvoice, ImportResult, SearchPage
 from fapiao_gateway.domain.invoice import Invoice, InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
 from fapiao_gateway.domain.status_changes import AuditPage, StatusChange
 from fapiao_gateway.services.access import AccessPolicy
+from fapiao_gateway.services.archiving import DocumentStream
+from fapiao_gateway.services.import_qr import IssuedQr
+from fapiao_gateway.services.import_watch import SessionEnded
 from fapiao_gateway.services.reconciliation import Reconciliation
 from fapiao_gateway.services.signing import Signatures, WxConfig
 from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
 from google.rpc import status_pb2
 
 T = TypeVar("T")
@@ -105,17 +114,17 @@ class CallDetails:
 
 class AioBridge:
     """The servicer grpc_testing calls: every InvoiceService method, served by `generic`'s
-    handler for it on `loop`."""
+    handler for it on `loop`. A server-streaming method's behaviour is a generator that takes
+    each message from the aio handler's async generator in turn, on the loop."""
 
     def __init__(self, generic: "grpc.GenericRpcHandler[Any, Any]", loop: LoopThread) -> None:
         self._generic = generic
         self._loop = loop
         for method in SERVICE.methods:
-            output = getattr(pb, method.output_type.name)
+            output = GetMessageClass(method.output_type)
             path = f"/{SERVICE.full_name}/{method.name}"
-            if method.server_streaming:
-                continue  # a streamed reply needs a bridge of its own: not written yet
-            setattr(self, method.name, _bind(self._unary, path, output))
+            serve = self._streaming if method.server_streaming else self._unary
+            setattr(self, method.name, _bind(serve, path, output))
 
     def _open(self, path: str, context: grpc.ServicerContext) -> tuple[Any, AioContext]:
         details = CallDetails(path, tuple(context.invocation_metadata() or ()))
@@ -137,6 +146,29 @@ class AioBridge:
             _end(context, aio)
             return None
         return output.FromString(handler.response_serializer(reply))
+
+    def _streaming(
+        self, path: str, output: type[Message], request: Any, context: grpc.ServicerContext
+    ) -> Iterator[Message]:
+        handler, aio = self._open(path, context)
+        raw = request.SerializeToString()
+        try:
+            if handler.unary_stream is None:  # the gate's refusal reads no request
+                self._loop.run(handler.stream_unary(_one(raw), aio))
+                return
+            stream = handler.unary_stream(raw, aio)
+            while True:
+                try:
+                    reply = self._loop.run(_next(stream))
+                except StopAsyncIteration:
+                    return
+                yield output.FromString(handler.response_serializer(reply))
+        except grpc.aio.AbortError:
+            _end(context, aio)
+
+
+async def _next(stream: AsyncIterator[Any]) -> Any:
+    return await anext(stream)
 
 
 def _bind(serve: Callable[..., Any], path: str, output: type[Message]) -> Callable[..., Any]:
@@ -174,7 +206,8 @@ class RawRequest:
 
 @dataclass
 class Outcome:
-    """How a call ended, as its caller sees it."""
+    """How a call ended, as its caller sees it (`response`: a server-streaming call's list of
+    messages)."""
 
     response: Any
     trailing_metadata: tuple[tuple[str, Any], ...]
@@ -276,6 +309,24 @@ class FakeUseCases:
     async def reconcile_report(self, *args: Any, deadline: Deadline, **kwargs: Any) -> Any:
         return await self._serve("reconcile_report", (*args, kwargs), deadline)
 
+    # ImportWatcher: the events of `replies["watch"]`, one message each (an exception among
+    # them is raised there: a failure between messages)
+    async def watch(self, appid: str, biz_code: str) -> AsyncIterator[Any]:
+        for event in await self._serve("watch", (appid, biz_code), None):
+            if isinstance(event, BaseException):
+                raise event
+            yield event
+
+    # DocumentReader: `replies["open"]` is the record and the chunks of its bytes
+    async def open(self, request: DocumentRequest, chunk_size: int) -> DocumentStream:
+        record, chunks = await self._serve("open", (request, chunk_size), None)
+        return DocumentStream(record, _each(chunks))
+
+
+async def _each(items: Sequence[bytes]) -> AsyncIterator[bytes]:
+    for item in items:
+        yield item
+
 
 def default_replies() -> dict[str, Any]:
     """A plain answer of every use case, for calls that get that far."""
@@ -283,16 +334,29 @@ def default_replies() -> dict[str, Any]:
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     invoice = Invoice(ref, "openid-1", ReimburseStatus.INIT, total_fen=12345)
     session = ImportSession(OFFICIAL.appid, "report-1", "admin", "https://e.example/i", now)
+    imported = ImportedInvoice(invoice, OFFICIAL.appid, "report-1", "admin", now, now)
+    record = DocumentRecord(
+        OFFICIAL.appid,
+        ref,
+        DocumentKind.INVOICE,
+        "https://wechat.example/pdf",
+        ArchiveState.ARCHIVED,
+        digest="d" * 64,
+        size=9,
+        fetched_at=now,
+    )
     return {
         "get_invoice": invoice,
         "get_invoices": [invoice],
         "change": [StatusChange(ref, ReimburseStatus.INIT, ReimburseStatus.LOCK, now)],
         "sign": Signatures(wx_config=WxConfig(OFFICIAL.appid, 1, "nonce", "signature", "u")),
-        "issue": (b"png", session),
+        "issue": IssuedQr(b"png", session, "fit1.ticket.mac", f"{session.url}#t=fit1"),
         "import_invoices": ImportResult("report-1", ()),
         "search": (SearchPage(), ""),
         "list": (AuditPage(()), ""),
         "reconcile_report": Reconciliation(OFFICIAL.appid),
+        "watch": [imported, SessionEnded(now, 1)],
+        "open": (record, [b"%PDF-", b"body"]),
     }
 
 
@@ -332,6 +396,15 @@ def callers(*specs: Caller) -> Callers:
 #: A caller allowed everything, and one allowed only to read the official account.
 ADMIN = Caller("admin", frozenset({ANY}), frozenset({ANY}))
 READER = Caller("reader", frozenset({OFFICIAL.alias}), frozenset({"read"}))
+#: What the import ticket of the default import session allows (IssueImportQr mints it so:
+#: the account's appid, the session's bizCode, the import page's origin, its expiry).
+TICKET = ImportScope(
+    account=OFFICIAL.appid,
+    biz_code="report-1",
+    origin="https://expenses.example.com",
+    expire_time=datetime(2100, 1, 1, tzinfo=UTC),
+    issued_by="admin",
+)
 
 
 @dataclass
@@ -343,6 +416,8 @@ class InProcessGateway:
     people: Callers = field(default_factory=lambda: callers(ADMIN, READER))
     admission: Admission | None = None
     default_deadline_seconds: float = 0.0
+    #: False: no document archive configured (GetInvoiceDocument has no reader).
+    archive: bool = True
     recorded: list[CallFacts] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -357,6 +432,8 @@ class InProcessGateway:
             fake,
             fake,
             fake,
+            watcher=fake,
+            documents=fake if self.archive else None,
             max_batch_update=50,
             import_qr_ttl=timedelta(minutes=10),
         )
@@ -376,6 +453,16 @@ class InProcessGateway:
         """The metadata of a call authenticated as `caller`."""
         return (("authorization", f"Bearer {self.people.keys[caller]}"),)
 
+    def ticket(self, scope: ImportScope | None = None) -> str:
+        """An import ticket this gateway minted (IssueImportQr's), for `scope` or TICKET."""
+        tickets = self.people.directory.tickets
+        assert tickets is not None
+        return tickets.mint(scope or TICKET)
+
+    def ticket_key(self, scope: ImportScope | None = None) -> tuple[tuple[str, str], ...]:
+        """The metadata of a call authenticated by an import ticket (a browser's)."""
+        return (("authorization", f"Ticket {self.ticket(scope)}"),)
+
     def call(
         self,
         rpc: str,
@@ -387,6 +474,20 @@ class InProcessGateway:
         """Calls `rpc` and waits for how it ended (as admin, unless `metadata` says else)."""
         method = SERVICE.methods_by_name[rpc]
         sent = self.key() if metadata is None else tuple(metadata)
+        if method.server_streaming:
+            return self._stream(method, sent, request, timeout)
         unary = self.server.invoke_unary_unary(method, sent, request, timeout)
         response, trailing, code, details = unary.termination()
         return Outcome(response, tuple(trailing or ()), code, details or "")
+
+    def _stream(self, method: Any, sent: Any, request: Any, timeout: float | None) -> Outcome:
+        """A server-streaming call: every message it sent, then how it ended."""
+        stream = self.server.invoke_unary_stream(method, sent, request, timeout)
+        responses = []
+        while True:
+            try:
+                responses.append(stream.take_response())
+            except ValueError:  # grpc_testing: "No more responses!" once it has ended
+                break
+        trailing, code, details = stream.termination()
+        return Outcome(responses, tuple(trailing or ()), code, details or "")

@@ -37,6 +37,12 @@ PASSED_ON: dict[tuple[str, str], frozenset[str]] = {
     ("services/status.py", "violations[0].type"): frozenset(
         {"INVOICE_OWNER_MISMATCH", "INVOICE_NOT_LOCKED", "INVOICE_STATUS_CONFLICT"}
     ),
+    # An import ticket refused: malformed or forged (the default), or expired.
+    ("auth/import_tickets.py", "reason"): frozenset(
+        {"IMPORT_TICKET_INVALID", "IMPORT_TICKET_EXPIRED"}
+    ),
+    # WatchImport's last message says why the session ended: a proto enum, not an error.
+    ("api/servicer.py", "watch_pb.IMPORT_SESSION_END_REASON_EXPIRED"): frozenset(),
     # GetInvoiceDocument's NOT_FOUND, by the state of the document's record.
     ("domain/documents.py", "reason"): frozenset(
         {"DOCUMENT_NOT_ARCHIVED", "DOCUMENT_PENDING", "DOCUMENT_FETCH_FAILED"}

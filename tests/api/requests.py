@@ -3,7 +3,7 @@ checks)."""
 
 from typing import Any
 
-from fapiao.v1 import invoice_pb2
+from fapiao.v1 import import_watch_pb2, invoice_pb2
 from fapiao.v1 import invoice_service_pb2 as pb
 
 from tests.api.harness import OFFICIAL
@@ -38,6 +38,10 @@ def valid_requests() -> dict[str, Any]:
         "SearchInvoices": pb.SearchInvoicesRequest(account=ACCOUNT),
         "ReconcileInvoices": pb.ReconcileInvoicesRequest(account=ACCOUNT, biz_code="report-1"),
         "ListAuditEvents": pb.ListAuditEventsRequest(account=ACCOUNT),
+        "GetInvoiceDocument": pb.GetInvoiceDocumentRequest(
+            account=ACCOUNT, invoice=REF, kind=pb.INVOICE_DOCUMENT_KIND_INVOICE
+        ),
+        "WatchImport": import_watch_pb2.WatchImportRequest(account=ACCOUNT, biz_code="report-1"),
     }
 
 

@@ -11,9 +11,12 @@ from tests.api.harness import InProcessGateway, LoopThread
 from tests.api.requests import valid, valid_requests
 
 C = grpc.StatusCode
-#: The RPCs whose use case is given the call's deadline (SearchInvoices and ListAuditEvents
-#: read only the ledger, whose own timeouts bound them).
-WITH_DEADLINE = sorted(set(valid_requests()) - {"SearchInvoices", "ListAuditEvents"})
+#: The RPCs whose use case is given the call's deadline (SearchInvoices, ListAuditEvents and
+#: GetInvoiceDocument read only the ledger and the archive, whose own timeouts bound them;
+#: WatchImport's stream lasts until its session ends, and gRPC cancels it at the caller's
+#: deadline).
+WITHOUT_DEADLINE = {"SearchInvoices", "ListAuditEvents", "GetInvoiceDocument", "WatchImport"}
+WITH_DEADLINE = sorted(set(valid_requests()) - WITHOUT_DEADLINE)
 
 
 @pytest.mark.parametrize("rpc", WITH_DEADLINE)
@@ -85,3 +88,17 @@ def test_a_call_with_its_own_deadline_is_not_cut_at_the_default(loop: LoopThread
     outcome = gateway.call("UpdateStatus", valid("UpdateStatus"), timeout=30.0)
 
     assert outcome.code is C.OK, outcome.details
+
+
+def test_a_stream_is_not_cut_at_the_unary_default(loop: LoopThread) -> None:
+    """default_deadline_seconds bounds unary calls: a WatchImport lasts until its session
+    ends (or the caller's own deadline)."""
+    gateway = InProcessGateway(loop, default_deadline_seconds=0.05)
+    hold = asyncio.Event()
+    gateway.use_cases.hold = hold
+    loop.loop.call_soon_threadsafe(loop.loop.call_later, 0.2, hold.set)
+
+    outcome = gateway.call("WatchImport", valid("WatchImport"))
+
+    assert outcome.code is C.OK, outcome.details
+    assert len(outcome.response) == 2

@@ -10,8 +10,9 @@ unexpected exception) are made by the real api/ code.
 """
 
 import asyncio
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,6 +24,12 @@ from fapiao_gateway.api.handlers import SERVICE
 from fapiao_gateway.api.quotas import Quotas
 from fapiao_gateway.domain.accounts import Platform
 from fapiao_gateway.domain.callers import ANY, Caller
+from fapiao_gateway.domain.documents import (
+    ArchiveState,
+    DocumentKind,
+    DocumentRecord,
+    DocumentRequest,
+)
 from fapiao_gateway.domain.errors import (
     DeadlineExceeded,
     ErrorKind,
@@ -31,6 +38,7 @@ from fapiao_gateway.domain.errors import (
     GatewayError,
     Internal,
     InvoiceBeingChanged,
+    InvoiceDuplicate,
     InvoiceHeldElsewhere,
     LedgerUnavailable,
     OutcomePending,
@@ -44,7 +52,9 @@ from fapiao_gateway.domain.errors import (
 from fapiao_gateway.domain.imports import invoices_to_lock, refuse_unreimbursable
 from fapiao_gateway.domain.invoice import CardStatus, Invoice, InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
+from fapiao_gateway.services.archiving import DocumentReader
 from fapiao_gateway.services.import_qr import ImportQrIssuer
+from fapiao_gateway.services.import_watch import ImportWatcher
 from fapiao_gateway.services.invoices import NOT_RETURNED
 from fapiao_gateway.services.status import refuse_unimported
 from fapiao_gateway.wechat import errcode_tables
@@ -57,7 +67,14 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from pydantic import SecretStr
 
-from tests.api.harness import ACCOUNTS, OFFICIAL, InProcessGateway, Outcome, RawRequest
+from tests.api.harness import (
+    ACCOUNTS,
+    OFFICIAL,
+    TICKET,
+    InProcessGateway,
+    Outcome,
+    RawRequest,
+)
 from tests.api.harness import Accounts as AccountList
 from tests.api.harness import callers as make_callers
 from tests.api.reason_table import BY_EFFECT, REASONS
@@ -204,6 +221,68 @@ def _past_default_deadline(gateway: InProcessGateway) -> Outcome:
     bounded = InProcessGateway(gateway.loop, default_deadline_seconds=0.05)
     bounded.use_cases.hold = asyncio.Event()  # never set: the use case outlives the default
     return bounded.call("GetInvoice", valid("GetInvoice"))
+
+
+class _OneRecord:
+    """The DocumentLedger port with one record (or none) for every document asked for."""
+
+    def __init__(self, record: DocumentRecord | None) -> None:
+        self._record = record
+
+    async def find(self, *_args: Any) -> DocumentRecord | None:
+        return self._record
+
+
+def _document(state: ArchiveState | None, **facts: Any) -> Callable[[], BaseException]:
+    """What the real DocumentReader raises for a document in `state` (None: no record)."""
+    record = (
+        None
+        if state is None
+        else DocumentRecord(APPID, REF, DocumentKind.INVOICE, "https://x.example/p", state, **facts)
+    )
+    reader = DocumentReader(_OneRecord(record), SimpleNamespace())  # type: ignore[arg-type]
+    return caught(lambda: reader.open(DocumentRequest(APPID, REF, DocumentKind.INVOICE), 1024))
+
+
+async def _first(events: AsyncIterator[Any]) -> Any:
+    return await anext(events)
+
+
+class _NoSessions:
+    """The ImportSessionFinder port of a gateway that never opened an import session."""
+
+    async def find(self, *_args: Any) -> None:
+        return None
+
+
+def _unopened_session() -> BaseException:
+    watcher = ImportWatcher(SimpleNamespace(), _NoSessions(), SimpleNamespace())
+    return caught(lambda: _first(watcher.watch(APPID, "report-1")))()
+
+
+def _archive_disabled(gateway: InProcessGateway) -> Outcome:
+    without = InProcessGateway(gateway.loop, archive=False)
+    return without.call("GetInvoiceDocument", valid("GetInvoiceDocument"))
+
+
+def _ticket(scope: Any = TICKET, rpc: str = "SignJsapi") -> Callable[..., Outcome]:
+    """Drives `rpc` with a valid request, authenticated by an import ticket for `scope`."""
+
+    def drive(gateway: InProcessGateway) -> Outcome:
+        return gateway.call(rpc, valid(rpc), metadata=gateway.ticket_key(scope))
+
+    return drive
+
+
+def _forged_ticket(gateway: InProcessGateway) -> Outcome:
+    ticket = gateway.ticket()
+    forged = ticket[:-2] + ("AA" if not ticket.endswith("AA") else "BB")
+    return gateway.call(
+        "SignJsapi", valid("SignJsapi"), metadata=(("authorization", f"Ticket {forged}"),)
+    )
+
+
+EXPIRED = replace(TICKET, expire_time=datetime.now(UTC) - timedelta(seconds=1))
 
 
 def _unexpected(gateway: InProcessGateway) -> Outcome:
@@ -521,6 +600,91 @@ DOMAIN_CASES = [
         ),
         {"http_status": "404"},
     ),
+    Case(
+        # the same fapiao through another card (domain/errors.py, raised by the importer)
+        "duplicate-fapiao",
+        "INVOICE_DUPLICATE",
+        C.ALREADY_EXISTS,
+        ("ResourceInfo",),
+        raised(
+            lambda: InvoiceDuplicate(
+                REF,
+                tax_identity="044001900111-12345678",
+                holder_account="wx-other",
+                holder_biz_code="report-9",
+                holder_import_time="2026-01-02T03:04:05+00:00",
+            ),
+            "ImportInvoices",
+        ),
+        {
+            "tax_identity": "044001900111-12345678",
+            "biz_code": "report-9",
+            "holder_account": "wx-other",
+            "holder_import_time": "2026-01-02T03:04:05+00:00",
+        },
+    ),
+    Case(
+        "document-pending",
+        "DOCUMENT_PENDING",
+        C.NOT_FOUND,
+        ("ResourceInfo",),
+        raised(_document(ArchiveState.PENDING), "GetInvoiceDocument"),
+        {"document": "INVOICE", "account": APPID},
+    ),
+    Case(
+        "document-pending-after-a-failed-attempt",
+        "DOCUMENT_PENDING",
+        C.NOT_FOUND,
+        ("ResourceInfo",),
+        raised(
+            _document(ArchiveState.PENDING, attempts=1, reason="HTTP_502"), "GetInvoiceDocument"
+        ),
+        {"document": "INVOICE", "fetch_error": "HTTP_502"},
+    ),
+    Case(
+        "document-fetch-failed",
+        "DOCUMENT_FETCH_FAILED",
+        C.NOT_FOUND,
+        ("ResourceInfo",),
+        raised(
+            _document(ArchiveState.FAILED, attempts=5, reason="NOT_A_PDF"), "GetInvoiceDocument"
+        ),
+        {"document": "INVOICE", "fetch_error": "NOT_A_PDF"},
+    ),
+    Case(
+        "document-not-archived",
+        "DOCUMENT_NOT_ARCHIVED",
+        C.NOT_FOUND,
+        ("ResourceInfo",),
+        raised(_document(None), "GetInvoiceDocument"),
+        {"document": "INVOICE"},
+    ),
+    Case(
+        "archive-disabled",
+        "DOCUMENT_NOT_ARCHIVED",
+        C.NOT_FOUND,
+        ("ResourceInfo",),
+        _archive_disabled,
+        {"document": "INVOICE", "archive": "disabled"},
+    ),
+    Case(
+        "watch-unopened-session",
+        "IMPORT_SESSION_NOT_FOUND",
+        C.NOT_FOUND,
+        ("ResourceInfo",),
+        raised(_unopened_session, "WatchImport"),
+        {"biz_code": "report-1", "account": APPID},
+    ),
+    Case("ticket-forged", "IMPORT_TICKET_INVALID", C.UNAUTHENTICATED, (), _forged_ticket),
+    Case("ticket-expired", "IMPORT_TICKET_EXPIRED", C.UNAUTHENTICATED, (), _ticket(EXPIRED)),
+    Case(
+        "ticket-out-of-scope",
+        "IMPORT_TICKET_OUT_OF_SCOPE",
+        C.PERMISSION_DENIED,
+        (),
+        _ticket(rpc="GetInvoice"),
+        {"caller": "admin/import-ticket"},
+    ),
     Case("unexpected", "INTERNAL_ERROR", C.INTERNAL, (), _unexpected),
 ]
 CASES = [*DOMAIN_CASES, *errcode_cases()]
@@ -656,6 +820,27 @@ def test_held_elsewhere_names_the_report_that_holds_the_invoice(gateway: InProce
     assert outcome.detail(details.ResourceInfo).owner == "bizCode:report-9"
 
 
+def test_a_duplicate_fapiao_names_the_report_that_holds_it(gateway: InProcessGateway) -> None:
+    case = next(c for c in CASES if c.id == "duplicate-fapiao")
+    outcome = case.drive(gateway)
+
+    resource = outcome.detail(details.ResourceInfo)
+    assert resource.owner == "bizCode:report-9"
+    assert "report-9" in outcome.details and "wx-other" in outcome.details
+
+
+def test_a_document_not_archived_names_the_invoice_and_the_document(
+    gateway: InProcessGateway,
+) -> None:
+    case = next(c for c in CASES if c.id == "document-fetch-failed")
+    outcome = case.drive(gateway)
+
+    resource = outcome.detail(details.ResourceInfo)
+    assert REF.card_id in resource.resource_name
+    assert "INVOICE document" in resource.description
+    assert "NOT_A_PDF" in outcome.details
+
+
 def test_an_unexpected_exception_is_internal_with_a_correlation_id_and_nothing_else(
     gateway: InProcessGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -694,7 +879,7 @@ def test_the_call_ends_once_and_is_recorded_with_its_reason(gateway: InProcessGa
 
 
 def test_every_rpc_has_a_valid_request() -> None:
-    served = {m.name for m in SERVICE.methods if not m.server_streaming}
+    served = {m.name for m in SERVICE.methods}
     assert set(valid_requests()) == served, "tests/api/requests.py: one valid request per RPC"
 
 

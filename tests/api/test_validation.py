@@ -208,6 +208,40 @@ BAD = [
         {"buyer_tax_numbers": ["t" * 65] * 22},
         (*(f"buyer_tax_numbers[{i}]" for i in range(20)), "buyer_tax_numbers"),
     ),
+    # SearchInvoices across accounts (all_accounts): the account is checked first, as in
+    # every RPC; then a tax identity is required
+    Bad("search-all-accounts-and-account", "SearchInvoices", {"all_accounts": True}, ("account",)),
+    Bad(
+        "search-all-accounts-no-number",
+        "SearchInvoices",
+        {"all_accounts": True, "account": ""},
+        ("invoice_number",),
+    ),
+    Bad(
+        "search-all-accounts-short-number-no-code",
+        "SearchInvoices",
+        {"all_accounts": True, "account": "", "invoice_number": "12345678"},
+        ("invoice_code",),
+    ),
+    Bad(
+        "search-all-accounts-everything-wrong",
+        "SearchInvoices",
+        {"all_accounts": True, "account": "", "page_size": -1, "invoice_code": "c" * 33},
+        ("page_size", "invoice_code", "invoice_number"),
+    ),
+    # GetInvoiceDocument
+    Bad("document-no-invoice", "GetInvoiceDocument", {"invoice": None}, ("invoice",)),
+    Bad(
+        "document-everything-wrong",
+        "GetInvoiceDocument",
+        {"invoice": ref("", "e" * 513), "kind": 99},
+        ("invoice.card_id", "invoice.encrypt_code", "kind"),
+    ),
+    Bad("document-unknown-kind", "GetInvoiceDocument", {"kind": -1}, ("kind",)),
+    # WatchImport
+    Bad("watch-no-biz-code", "WatchImport", {"biz_code": ""}, ("biz_code",)),
+    Bad("watch-bad-biz-code", "WatchImport", {"biz_code": "a b"}, ("biz_code",)),
+    Bad("watch-long-biz-code", "WatchImport", {"biz_code": "b" * 65}, ("biz_code", "biz_code")),
     # ReconcileInvoices
     Bad("reconcile-no-biz-code", "ReconcileInvoices", {"biz_code": ""}, ("biz_code",)),
     Bad("reconcile-bad-biz-code", "ReconcileInvoices", {"biz_code": "a b"}, ("biz_code",)),
@@ -297,7 +331,20 @@ GOOD = [
             "biz_code": "b" * 64,
         },
     ),
+    ("SearchInvoices", {"all_accounts": True, "account": "", "invoice_number": "2" * 20}),
+    (
+        "SearchInvoices",
+        {
+            "all_accounts": True,
+            "account": "",
+            "invoice_code": "044001900111",
+            "invoice_number": "12345678",
+        },
+    ),
     ("ReconcileInvoices", {"biz_code": "b" * 64}),
+    ("GetInvoiceDocument", {"kind": pb.INVOICE_DOCUMENT_KIND_TRIP}),
+    ("GetInvoiceDocument", {"kind": pb.INVOICE_DOCUMENT_KIND_UNSPECIFIED}),
+    ("WatchImport", {"biz_code": "b" * 64}),
     ("ListAuditEvents", {"page_size": 0, "invoice": ref(), "biz_code": ""}),
 ]
 
