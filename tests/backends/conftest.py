@@ -1,5 +1,6 @@
 """Real Redis (and, later, PostgreSQL) for the scale-out path; skipped with a hint when absent."""
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -51,6 +52,13 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterato
             "needs a real PostgreSQL: set FAPIAO_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test "
             "(.ci/run sets it) to run the ledger suite on PostgreSQL too"
         )
+    async with postgres_database() as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A PostgreSQL database of the running test's own (its SQLAlchemy URL), dropped after it."""
     admin = await asyncpg.connect(POSTGRES_URL)
     name = f"fapiao_test_{uuid.uuid4().hex[:12]}"
     await admin.execute(f'CREATE DATABASE "{name}"')

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import grpc
 import pytest
 from fapiao.v1 import import_watch_pb2, invoice_pb2, invoice_service_pb2, invoice_service_pb2_grpc
@@ -17,7 +16,7 @@ from fapiao_gateway.sandbox import seed
 from fapiao_gateway.sandbox.app import Sandbox
 from sqlalchemy import text
 
-from tests.backends.conftest import POSTGRES_URL
+from tests.backends.conftest import POSTGRES_URL, postgres_database
 from tests.conftest import gateway_settings
 from tests.rpc import Stub
 
@@ -116,20 +115,6 @@ async def test_a_biz_code_without_a_session_is_not_found(stub: Stub, gateway: Ga
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await next_event(watch)
     assert refused.value.code() is grpc.StatusCode.NOT_FOUND
-
-
-@contextlib.asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    """A PostgreSQL database of this test's own, dropped after it."""
-    admin = await asyncpg.connect(POSTGRES_URL)
-    name = f"fapiao_test_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        yield f"{base}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture(params=["postgresql", "redis"])

@@ -134,7 +134,6 @@ async def test_a_stop_with_calls_in_flight_exits_in_time_and_leaves_no_orphan_lo
         await wechat.fault(endpoint="updatestatusbatch", kind="slow_apply", value=6000, times=0)
         async with gateway_process(env, key) as first, first.channel() as channel:
             stub = first.stub(channel)
-            sent = time.monotonic()
             calls = [
                 asyncio.ensure_future(
                     stub.ImportInvoices(
@@ -143,7 +142,14 @@ async def test_a_stop_with_calls_in_flight_exits_in_time_and_leaves_no_orphan_lo
                 )
                 for n in range(0, 30, 3)
             ]
-            await asyncio.sleep(0.8)  # every call is at WeChat now
+
+            # Stop once every call is at WeChat (each import reads, checks and arms its
+            # intent first: how long that takes depends on the machine's load).
+            async def all_at_wechat() -> bool:
+                return await wechat.calls("updatestatusbatch") >= len(calls)
+
+            await eventually(all_at_wechat, within=20)
+            arrived = time.monotonic()
             code, took = await first.stop(timeout=15)
             assert code == 0, "".join(first.output[-30:])
             assert took < 2 + 3, f"took {took:.1f} s to stop with a 2 s grace"
@@ -155,7 +161,7 @@ async def test_a_stop_with_calls_in_flight_exits_in_time_and_leaves_no_orphan_lo
             stub = second.stub(channel)
             # Only once WeChat has processed every request the first gateway sent is there
             # anything to compare: before, both sides could agree on nothing locked.
-            await asyncio.sleep(max(0.0, sent + 6.5 - time.monotonic()))
+            await asyncio.sleep(max(0.0, arrived + 6.5 - time.monotonic()))
             assert wechat_locked(await wechat.statuses()), "no lock ever reached WeChat"
 
             async def agree() -> bool:
