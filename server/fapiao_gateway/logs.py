@@ -37,11 +37,20 @@ _PATTERNS = (
 #: A word every pattern above needs (checked first: most text has none, and one search is
 #: cheaper than four substitutions; every log record and log field goes through `scrub`).
 _TRIGGER = re.compile(r"(?i)bearer|fpk_|token|secret|ticket|aes_key|password")
+_TRIGGER_LOWER = re.compile(r"bearer|fpk_|token|secret|ticket|aes_key|password")
+
+
+def _may_carry_credentials(text: str) -> bool:
+    # An ignore-case search costs ~25 us on an access line, lowering it and searching ~3 us.
+    # Only ASCII lowers exactly as re's IGNORECASE matches (it also takes U+017F for "s"...).
+    if text.isascii():
+        return _TRIGGER_LOWER.search(text.lower()) is not None
+    return _TRIGGER.search(text) is not None
 
 
 def scrub(text: str) -> str:
     """`text` with every credential it carries replaced by [redacted]."""
-    if not _TRIGGER.search(text):
+    if not _may_carry_credentials(text):
         return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)

@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
+import structlog
 from fapiao.v1 import invoice_service_pb2
 from fapiao_gateway.bootstrap import Gateway
 from fapiao_gateway.sandbox import seed
@@ -171,3 +172,39 @@ def test_text_lines_are_for_people() -> None:
     line = formatter(json_lines=False).format(record)
     assert "GetInvoice OK 1.0 ms" in line and "caller=erp" in line and "rpc=GetInvoice" in line
     assert not line.startswith("{")
+
+
+def _record(extra: dict[str, Any]) -> logging.LogRecord:
+    return logging.getLogger("fapiao_gateway.access").makeRecord(
+        "fapiao_gateway.access",
+        logging.INFO,
+        __file__,
+        1,
+        "GetInvoice OK 1.0 ms",
+        (),
+        None,
+        extra=extra,
+    )
+
+
+def test_json_lines_without_an_exception_say_what_the_processor_chain_says() -> None:
+    """The one-pass path (log_format._JsonLines) writes the object structlog's chain would."""
+    json_formatter = formatter(json_lines=True)
+    assert isinstance(json_formatter, structlog.stdlib.ProcessorFormatter)
+    assert type(json_formatter).format is not structlog.stdlib.ProcessorFormatter.format
+    record = _record({"access": True, "rpc": "GetInvoice", "latency_ms": 1.0, "peer": object()})
+    structlog.contextvars.bind_contextvars(request_id="r-1", rpc="GetInvoice")
+    try:
+        fast = json.loads(json_formatter.format(record))
+        chain = json.loads(structlog.stdlib.ProcessorFormatter.format(json_formatter, record))
+    finally:
+        structlog.contextvars.clear_contextvars()
+    fast.pop("timestamp"), chain.pop("timestamp")
+    assert fast == chain
+    assert fast["request_id"] == "r-1" and fast["access"] is True
+
+
+def test_a_json_line_with_a_credential_in_a_field_is_scrubbed_field_by_field() -> None:
+    record = _record({"url": "https://api.weixin.qq.com/cgi-bin/token?secret=s3cret&appid=wx1"})
+    line = json.loads(formatter(json_lines=True).format(record))
+    assert line["url"] == "https://api.weixin.qq.com/cgi-bin/token?secret=[redacted]&appid=wx1"

@@ -64,11 +64,16 @@ def access_line(facts: CallFacts) -> None:
     span = trace.get_current_span().get_span_context()
     if span.is_valid:
         fields["trace_id"] = format(span.trace_id, "032x")
-    log.log(
+    # makeRecord and handle, not log.log: an access line has no source location worth the
+    # stack walk (findCaller) log.log makes for every record.
+    record = log.makeRecord(
+        log.name,
         level,
+        __file__,
+        0,
         "%s %s %.1f ms",
-        facts.rpc,
-        facts.code.name,
-        facts.seconds * 1000,
+        (facts.rpc, facts.code.name, facts.seconds * 1000),
+        None,
         extra={"access": True, **fields},
     )
+    log.handle(record)
