@@ -17,6 +17,7 @@ worker's figures would pass for the gateway's.
 import os
 from collections.abc import Mapping
 from importlib.metadata import version
+from typing import Any, Generic, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -49,6 +50,31 @@ QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 
 NONE = "-"
 #: Where the workers of one supervisor share their values (prometheus_client's variable).
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+MetricT = TypeVar("MetricT", Counter, Histogram)
+#: Most label combinations a Children keeps (every label's values are bounded anyway).
+_MAX_CHILDREN = 4096
+
+
+class Children(Generic[MetricT]):
+    """A labelled metric's children, each made once. `labels()` checks its arguments and
+    takes a lock on every call: per gateway call, five of them cost more than the counting
+    (issue 12: the gateway's own cost per call)."""
+
+    __slots__ = ("_made", "_metric")
+
+    def __init__(self, metric: MetricT) -> None:
+        self._metric: MetricT = metric
+        self._made: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> MetricT:
+        child = self._made.get(values)
+        if child is None:
+            child = self._metric.labels(*values)
+            if len(self._made) < _MAX_CHILDREN:
+                self._made[values] = child
+        return child
 
 
 def shared_directory() -> str | None:
@@ -193,6 +219,12 @@ class GatewayMetrics:
             registry=registry,
         )
 
+        self._handled = Children(self.handled)
+        self._handling = Children(self.handling)
+        self._caller_calls = Children(self.caller_calls)
+        self._upstream_calls = Children(self.upstream_calls)
+        self._upstream_seconds = Children(self.upstream_seconds)
+
     def archive_round(
         self, totals: Mapping[str, tuple[int, int]], archived: int, retrying: int, failed: int
     ) -> None:
@@ -212,10 +244,15 @@ class GatewayMetrics:
     def call_finished(self, facts: CallFacts) -> None:
         """api.call_recorder listener: one call, counted and timed."""
         code = facts.code.name
-        self.handled.labels(facts.service, facts.rpc, code).inc()
-        self.handling.labels(facts.service, facts.rpc).observe(facts.seconds)
+        self._handled(facts.service, facts.rpc, code).inc()
+        self._handling(facts.service, facts.rpc).observe(facts.seconds)
         if facts.service == INVOICE_SERVICE:
-            self.caller_calls.labels(facts.caller or NONE, facts.account or NONE, code).inc()
+            self._caller_calls(facts.caller or NONE, facts.account or NONE, code).inc()
+
+    def upstream_answered(self, api: str, account: str, outcome: str, seconds: float) -> None:
+        """One HTTP attempt at WeChat, counted and timed."""
+        self._upstream_calls(api, account, outcome).inc()
+        self._upstream_seconds(api).observe(seconds)
 
     def replayed(self, rpc: str) -> None:
         """services.ports.ReplayObserver: one request answered from its first outcome."""

@@ -53,8 +53,7 @@ class UpstreamWatch:
         account = self._health.label(appid)
         metrics = self._metrics
         if metrics is not None:
-            metrics.upstream_calls.labels(api.value, account, outcome.label).inc()
-            metrics.upstream_seconds.labels(api.value).observe(seconds)
+            metrics.upstream_answered(api.value, account, outcome.label, seconds)
             credential = _CREDENTIALS.get(api)
             if credential is not None:
                 result = "ok" if outcome.ok else "refused" if outcome.errcode else "failed"
