@@ -4,11 +4,14 @@ invoices on every call (nginx, bench/upstream.py, can only answer files).
     python -m bench.fake_upstream PORT
 
 Answers stable_token, getinvoiceinfo (always the first seeded invoice: bench/transport.py),
-getinvoicebatch (every requested card_id/encrypt_code as a plain INIT invoice of one holder:
-bench/ledger_search.py imports new invoices with it) and the status updates (errcode 0).
+getinvoicebatch (every requested card_id/encrypt_code as a plain INIT invoice of one holder,
+each a fapiao of its own: a fully digital invoice number derived from the ref, so the
+company-wide duplicate guard lets each in; bench/ledger_search.py imports new invoices with
+it) and the status updates (errcode 0).
 Prints "ready" once it serves.
 """
 
+import hashlib
 import json
 import sys
 from typing import Any
@@ -43,12 +46,25 @@ async def invoice(_: web.Request) -> web.Response:
     return _json(_INFO)
 
 
+def _fapiao_of(card_id: str, encrypt_code: str) -> dict[str, Any]:
+    """The template with a 20-digit invoice number of this ref's own (a tax identity)."""
+    digest = hashlib.sha256(f"{card_id}\n{encrypt_code}".encode()).digest()
+    number = "9" + str(int.from_bytes(digest[:8]) % 10**19).zfill(19)
+    user_info = {**_TEMPLATE.payload["user_info"], "billing_no": number, "billing_code": ""}
+    return {**_TEMPLATE.payload, "user_info": user_info}
+
+
 async def batch(request: web.Request) -> web.Response:
     """Every requested invoice, as the synthetic template with the requested card_id."""
     items = (await request.json()).get("item_list") or []
     rendered = [
         _EMULATOR.render(
-            SandboxInvoice(item["card_id"], item["encrypt_code"], seed.ZHANG, _TEMPLATE.payload),
+            SandboxInvoice(
+                item["card_id"],
+                item["encrypt_code"],
+                seed.ZHANG,
+                _fapiao_of(item["card_id"], item["encrypt_code"]),
+            ),
             seed.PRIMARY.appid,
         )
         for item in items

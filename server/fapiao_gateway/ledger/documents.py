@@ -41,25 +41,24 @@ async def enter_in(
     """Enters the invoices' documents PENDING (those not entered yet), inside the caller's
     transaction."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    for invoice in invoices:
-        for kind, url in _documents(invoice):
-            missing = not url
-            await conn.execute(
-                dialect.insert(t)
-                .values(
-                    account=account,
-                    card_id=invoice.ref.card_id,
-                    encrypt_code=invoice.ref.encrypt_code,
-                    kind=kind.value,
-                    url=url,
-                    state=(ArchiveState.FAILED if missing else ArchiveState.PENDING).value,
-                    reason=NO_DOCUMENT_URL if missing else "",
-                    next_attempt_us=now,
-                    created_us=now,
-                    updated_us=now,
-                )
-                .on_conflict_do_nothing()
-            )
+    rows = [
+        {
+            "account": account,
+            "card_id": invoice.ref.card_id,
+            "encrypt_code": invoice.ref.encrypt_code,
+            "kind": kind.value,
+            "url": url,
+            "state": (ArchiveState.PENDING if url else ArchiveState.FAILED).value,
+            "reason": "" if url else NO_DOCUMENT_URL,
+            "next_attempt_us": now,
+            "created_us": now,
+            "updated_us": now,
+        }
+        for invoice in invoices
+        for kind, url in _documents(invoice)
+    ]
+    if rows:  # one statement for the whole import, not a round trip per document
+        await conn.execute(dialect.insert(t).on_conflict_do_nothing(), rows)
 
 
 def record_of(row: Row[Any]) -> DocumentRecord:

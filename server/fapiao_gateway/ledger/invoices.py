@@ -394,18 +394,21 @@ async def hold_identities(
     if not identities:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    for ref, key in identities.items():
-        await conn.execute(
-            dialect.insert(ids)
-            .values(
-                tax_identity=key,
-                account=account,
-                card_id=ref.card_id,
-                encrypt_code=ref.encrypt_code,
-                created_us=now,
-            )
-            .on_conflict_do_nothing(index_elements=[ids.c.tax_identity])
-        )
+    # One statement for all (a round trip per identity cost more than the inserts), in the
+    # identities' order: two imports sharing identities wait for each other, never deadlock.
+    await conn.execute(
+        dialect.insert(ids).on_conflict_do_nothing(index_elements=[ids.c.tax_identity]),
+        [
+            {
+                "tax_identity": key,
+                "account": account,
+                "card_id": ref.card_id,
+                "encrypt_code": ref.encrypt_code,
+                "created_us": now,
+            }
+            for ref, key in sorted(identities.items(), key=lambda item: item[1])
+        ],
+    )
     held = await holders_in(conn, set(identities.values()), for_update=True)
     refuse_duplicates(account, list(identities), identities, held)
 
@@ -458,6 +461,7 @@ async def write_import(
     ]
     for record in records:
         refuse_if_held_elsewhere(existing.get(record.fetched.ref), biz_code, record.status)
+    new_rows: list[dict[str, Any]] = []
     for record in records:
         ref = record.fetched.ref
         entry = existing.get(ref)
@@ -465,15 +469,15 @@ async def write_import(
             continue  # a repeated import: the row stays as it is
         values = _values(record, biz_code, now)
         if entry is None:
-            await conn.execute(
-                insert(t).values(
-                    account=account,
-                    card_id=ref.card_id,
-                    encrypt_code=ref.encrypt_code,
-                    imported_by=imported_by,
-                    import_time_us=now,
+            new_rows.append(
+                {
+                    "account": account,
+                    "card_id": ref.card_id,
+                    "encrypt_code": ref.encrypt_code,
+                    "imported_by": imported_by,
+                    "import_time_us": now,
                     **values,
-                )
+                }
             )
         else:
             moved = (
@@ -484,6 +488,8 @@ async def write_import(
             await conn.execute(
                 update(t).where(refs_condition(account, [ref])).values(**values, **moved)
             )
+    if new_rows:  # one statement, not a round trip per invoice
+        await conn.execute(insert(t), new_rows)
     await hold_identities(conn, account, identities_of([r.fetched for r in records]), now)
     await enter_in(conn, account, [r.fetched for r in records], now)
     rows = (await conn.execute(select(t).where(refs_condition(account, refs)))).all()
