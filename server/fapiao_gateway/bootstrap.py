@@ -585,7 +585,7 @@ async def assemble(
 
     db = Database(create_engine(settings.database_url, *_database_settings(settings)))
     closers.append(db.close)
-    telemetry.watch_ledger(db.engine)
+    telemetry.watch_ledger(db.statement_engine)
     invoices = InvoiceLedger(db, wall_clock_us)
     intents = IntentLog(db, wall_clock_us)
     audit = AuditTrail(db, wall_clock_us)

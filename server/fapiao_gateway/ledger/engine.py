@@ -4,7 +4,9 @@ bringing the schema to the latest migration.
 - SQLite (the embedded default) runs in WAL mode (readers never wait for the writer). Write
   transactions start with BEGIN IMMEDIATE, so writers queue for SQLite's one write lock up
   front (within the busy timeout) instead of failing "database is locked" halfway; in one
-  process they also queue on an asyncio lock, so waiting costs no thread.
+  process they also queue on an asyncio lock, so waiting costs no thread. A file database's
+  transactions run whole in a thread each (ledger/sqlite_threads.py), not a statement at a
+  time through aiosqlite.
 - PostgreSQL gets connect, statement and lock timeouts, so a hung database ends a call as
   UNAVAILABLE instead of hanging it; row locks (SELECT ... FOR UPDATE) serialise what must be.
 - Every transaction runs as its own task, shielded from the caller's cancellation: a call
@@ -17,6 +19,7 @@ bringing the schema to the latest migration.
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +27,12 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from fapiao_gateway.ledger.errors import ledger_errors
+from fapiao_gateway.ledger.sqlite_threads import SqliteThreads
 
 log = logging.getLogger("fapiao_gateway.ledger")
 
@@ -38,6 +42,10 @@ T = TypeVar("T")
 _MIGRATION_LOCK = 7_245_001
 #: The execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
 _IMMEDIATE = "fapiao_begin_immediate"
+#: File SQLite engines made by create_engine: how Database makes their threads' engine.
+_SQLITE_FILES: "weakref.WeakKeyDictionary[Engine, tuple[int, float, int]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,23 +91,9 @@ def create_engine(
         )
         engine = create_async_engine(url, **pooling)
         busy_ms = int(timeouts.pool_seconds * 1000)
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-            # Let the "begin" hook below emit BEGIN itself (pysqlite's own is always DEFERRED).
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(connection: Connection) -> None:
-            immediate = connection.get_execution_options().get(_IMMEDIATE, False)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
+        _sqlite_hooks(engine.sync_engine, busy_ms)
+        if not in_memory:
+            _SQLITE_FILES[engine.sync_engine] = (pool.size, timeouts.pool_seconds, busy_ms)
         return engine
     statement_ms = int(timeouts.statement_seconds * 1000)
     return create_async_engine(
@@ -120,6 +114,27 @@ def create_engine(
     )
 
 
+def _sqlite_hooks(engine: Engine, busy_ms: int) -> None:
+    """WAL, the busy timeout and foreign keys on every connection; BEGIN IMMEDIATE for
+    writes."""
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let the "begin" hook below emit BEGIN itself (pysqlite's own is always DEFERRED).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 class Database:
     """The ledger's engine and its transactions; every ledger module goes through this."""
 
@@ -128,6 +143,21 @@ class Database:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._writer = asyncio.Lock() if self.is_sqlite else None
         self._running: set[asyncio.Task[Any]] = set()
+        self._threads: SqliteThreads | None = None
+        file = _SQLITE_FILES.get(engine.sync_engine)
+        if file is not None:
+            size, pool_seconds, busy_ms = file
+            self._threads = SqliteThreads(
+                engine.url,
+                size=size,
+                pool_seconds=pool_seconds,
+                install_hooks=lambda sync: _sqlite_hooks(sync, busy_ms),
+            )
+
+    @property
+    def statement_engine(self) -> AsyncEngine | Engine:
+        """The engine the transactions' statements run on (for metrics and traces)."""
+        return self._threads.engine if self._threads is not None else self.engine
 
     @property
     def dialect(self) -> str:
@@ -148,11 +178,16 @@ class Database:
 
     async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         with ledger_errors():
+            if self._threads is not None:
+                return await self._threads.read(work)
             async with self.engine.connect() as conn:
                 return await work(conn)
 
     async def _write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         with ledger_errors():
+            if self._threads is not None:
+                async with self._writer_turn():
+                    return await self._threads.write(work, {_IMMEDIATE: True})
             async with self._writer_turn(), self.engine.connect() as conn:
                 if self.is_sqlite:
                     conn = await conn.execution_options(**{_IMMEDIATE: True})
@@ -184,6 +219,8 @@ class Database:
         for task in list(self._running):
             with contextlib.suppress(BaseException):
                 await task
+        if self._threads is not None:
+            await asyncio.to_thread(self._threads.close)
         await self.engine.dispose()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 from grpc_health.v1._async import HealthServicer
 from opentelemetry.sdk.trace.export import SpanExporter
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
 
@@ -56,7 +57,7 @@ class Telemetry:
         self.accounts = AccountHealth({a.appid: a.alias or a.appid for a in accounts}, self.metrics)
         return UpstreamWatch(self.metrics, self.accounts)
 
-    def watch_ledger(self, engine: AsyncEngine) -> None:
+    def watch_ledger(self, engine: AsyncEngine | Engine) -> None:
         if self.metrics is not None:
             watch_ledger(engine, self.metrics)
         if self.tracing is not None:

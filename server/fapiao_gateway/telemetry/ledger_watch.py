@@ -11,7 +11,7 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fapiao_gateway.telemetry.metrics import GatewayMetrics
@@ -26,9 +26,9 @@ def statement_kind(statement: str) -> str:
     return first if first in _KINDS else "other"
 
 
-def watch_ledger(engine: AsyncEngine, metrics: GatewayMetrics) -> None:
+def watch_ledger(engine: AsyncEngine | Engine, metrics: GatewayMetrics) -> None:
     """Times every statement of `engine` and exports its pool's state."""
-    sync_engine = engine.sync_engine
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
 
     @event.listens_for(sync_engine, "before_cursor_execute")
     def _before(
@@ -57,7 +57,7 @@ class PoolCollector(Collector):
     """fapiao_ledger_pool_connections{state}: the pool's connections in use, idle and beyond
     its size, read from the pool at scrape time (pools without counts export nothing)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine | Engine) -> None:
         self._engine = engine
 
     def collect(self) -> Iterator[Metric]:

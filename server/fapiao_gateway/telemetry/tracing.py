@@ -49,6 +49,7 @@ from opentelemetry.sdk.trace.sampling import (
 )
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.util.types import Attributes
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fapiao_gateway.wechat.transport import HttpReply, HttpRequest, Transport, TransportError
@@ -132,10 +133,11 @@ class Tracing:
         """`transport` with a span per request."""
         return TracedTransport(transport, self.provider.get_tracer("fapiao_gateway.wechat"))
 
-    def instrument_engine(self, engine: AsyncEngine) -> None:
+    def instrument_engine(self, engine: AsyncEngine | Engine) -> None:
         tracer = self.provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
         usage = NoOpMeterProvider().get_meter(__name__).create_up_down_counter("unused")
-        EngineTracer(tracer, engine.sync_engine, usage)  # type: ignore[no-untyped-call]
+        sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+        EngineTracer(tracer, sync, usage)  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
         """Exports what is still buffered, then stops."""
