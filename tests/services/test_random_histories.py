@@ -156,7 +156,8 @@ def test_random_histories_keep_every_invariant(rounds: list[list[Step]], seed: i
 def test_an_unlock_whose_answer_was_lost_is_not_counted_on() -> None:
     """An unlock WeChat applied but whose answer was lost: its caller is told UNAVAILABLE
     (maybe applied), and recovery settles it DONE by reading WeChat (INIT). The caller
-    cannot count on its report holding the invoice any more; its retry replays the unlock."""
+    cannot count on its report holding the invoice any more; its retry replays the unlock,
+    and another report can then take the invoice."""
 
     async def history() -> None:
         world = World.new()
@@ -178,6 +179,13 @@ def test_an_unlock_whose_answer_was_lost_is_not_counted_on() -> None:
         assert world.status(ZHANG[0]) is ReimburseStatus.INIT
         again = await run(world.process("pu2"), unlock)
         assert isinstance(again, tuple) and again, again  # the unlock, as recovery settled it
+        taken = import_picks("b", "EXP-B", ZHANG[:1])  # the invoice is free for another report
+        second = await run(world.process("pb"), taken)
+        assert not isinstance(second, GatewayError), second
+        told(owners, taken, second)
+        await world.recover()
+        assert_invariants(world, owners)
+        assert owners == {InvoiceRef(ZHANG[0].card_id, ZHANG[0].encrypt_code): "EXP-B"}
 
     asyncio.run(history())
 
