@@ -69,7 +69,7 @@ from fapiao_gateway.domain.status_changes import (
     drift_entry,
 )
 from fapiao_gateway.ledger.codecs import from_us, to_us
-from fapiao_gateway.ledger.invoices import freshest
+from fapiao_gateway.ledger.invoices import freshest, status_before
 from fapiao_gateway.sandbox.emulator import Emulator
 from fapiao_gateway.wechat.errcodes import to_error
 from fapiao_gateway.wechat.invoices import card_id_unique_batches
@@ -693,7 +693,8 @@ class FakeLedger:
         existing = self._entries(account, refs)
         records = [freshest(r, existing.get(r.fetched.ref), fetched_at_us) for r in records]
         for record in records:
-            refuse_if_held_elsewhere(existing.get(record.fetched.ref), biz_code, record.status)
+            entry = existing.get(record.fetched.ref)
+            refuse_if_held_elsewhere(entry, biz_code, status_before(record, entry, fetched_at_us))
         # The SQL ledger's identity guard (a primary key on the identity, checked in the
         # same transaction): refused before anything changes, as a rollback would leave it.
         identities = identities_of([r.fetched for r in records])

@@ -329,6 +329,53 @@ async def test_an_import_is_stored_once_and_guarded(ledger: Ledger) -> None:
     assert moved.invoices[0].biz_code == "EXP-2"
 
 
+async def test_an_import_locks_what_another_report_let_go(ledger: Ledger) -> None:
+    """An invoice another report holds in INIT (unlocked: the report let it go) is the next
+    import's to lock and store, as ImportInvoices checked before it locked: its own lock
+    says nothing of the other report's hold. A row another report holds in LOCK, fresher
+    than the import's read of WeChat, still refuses it."""
+    first = (await begin(ledger, "imp-1", kind=IntentKind.IMPORT)).intent
+    assert first is not None
+    await ledger.intents.settle_import(
+        first,
+        owner="p1",
+        biz_code="EXP-1",
+        imported_by="test",
+        records=[record(X, INIT)],
+        fetched_at_us=ledger.clock(),
+    )
+    ledger.clock.advance(1)
+    second = (await begin(ledger, "imp-2", kind=IntentKind.IMPORT)).intent
+    assert second is not None
+    armed = await ledger.intents.arm(
+        second, plan(X, biz_code="EXP-2"), owner="p1", lease_us=LEASE_US
+    )
+    taken = await ledger.intents.settle_import(
+        armed,
+        owner="p1",
+        biz_code="EXP-2",
+        imported_by="test",
+        records=[record(X, LOCK)],
+        fetched_at_us=ledger.clock(),
+    )
+    assert [(i.biz_code, i.invoice.reimburse_status) for i in taken.invoices] == [("EXP-2", LOCK)]
+    entries = await ledger.invoices.entries(ACCOUNT, [X])
+    assert (entries[X].biz_code, entries[X].status) == ("EXP-2", LOCK)
+    third = (await begin(ledger, "imp-3", kind=IntentKind.IMPORT)).intent
+    assert third is not None
+    # Read WeChat (INIT) before EXP-2 stored its lock: the fresher row says EXP-2 holds it.
+    with pytest.raises(InvoiceHeldElsewhere) as refused:
+        await ledger.intents.settle_import(
+            third,
+            owner="p1",
+            biz_code="EXP-3",
+            imported_by="test",
+            records=[record(X, LOCK)],
+            fetched_at_us=ledger.clock() - 1,
+        )
+    assert refused.value.metadata.get("biz_code") == "EXP-2"
+
+
 async def test_reads_do_not_move_an_invoice_an_intent_is_changing(ledger: Ledger) -> None:
     imp = (await begin(ledger, "imp", kind=IntentKind.IMPORT)).intent
     assert imp is not None

@@ -112,23 +112,25 @@ class World:
         return self.wechat.emulator.status_of(invoice.card_id, invoice.encrypt_code)
 
 
-def ctx() -> RequestContext:
-    return RequestContext(CALLER, Deadline.after(30))
+def ctx(deadline_seconds: float = 30) -> RequestContext:
+    return RequestContext(CALLER, Deadline.after(deadline_seconds))
 
 
 Command = ImportPicks | ChangeStatus | OpenImportSession
 
 
-async def run(services: Services, command: Command) -> object:
-    """The command through its use case: its outcome, or the GatewayError it failed with."""
+async def run(services: Services, command: Command, *, deadline_seconds: float = 30) -> object:
+    """The command through its use case: its outcome, or the GatewayError it failed with.
+    `deadline_seconds` is the caller's deadline (real time: it bounds only how long a
+    duplicate of a request still running waits for it)."""
     try:
         match command:
             case ImportPicks():
-                return await services.importer.import_invoices(ctx(), command)
+                return await services.importer.import_invoices(ctx(deadline_seconds), command)
             case ChangeStatus():
-                return tuple(await services.updater.change(ctx(), command))
+                return tuple(await services.updater.change(ctx(deadline_seconds), command))
             case OpenImportSession():
-                return (await services.qr.issue(ctx(), command)).session
+                return (await services.qr.issue(ctx(deadline_seconds), command)).session
     except GatewayError as error:
         return error
 
@@ -196,14 +198,16 @@ def assert_invariants(world: World, owners: dict[InvoiceRef, str]) -> None:
 
 
 def told(owners: dict[InvoiceRef, str], command: Command, outcome: object) -> None:
-    """What the callers now believe holds each invoice, after `outcome` of `command`
-    (`outcome` None: the caller got no answer, so an unlock may or may not have happened)."""
+    """What the callers now believe holds each invoice, after `outcome` of `command`.
+
+    An unlock may or may not have happened when the caller got no answer (`outcome` None: its
+    process died) or an error whose `maybe_applied` says so (WeChat applied the write, its
+    answer was lost): recovery then settles it by reading WeChat, DONE if it was applied, and
+    only a retry tells the caller which. Either way the caller cannot count on the report
+    holding those invoices any more, as after an unlock it was told succeeded."""
+    unknown = outcome is None or (isinstance(outcome, GatewayError) and outcome.maybe_applied)
     unlock = isinstance(command, ChangeStatus) and command.target is ReimburseStatus.INIT
-    if (
-        isinstance(command, ChangeStatus)
-        and unlock
-        and (outcome is None or isinstance(outcome, tuple))
-    ):
+    if isinstance(command, ChangeStatus) and unlock and (unknown or isinstance(outcome, tuple)):
         for r in command.refs:
             owners.pop(r, None)
     if isinstance(command, ImportPicks) and isinstance(outcome, ImportResult) and command.lock:

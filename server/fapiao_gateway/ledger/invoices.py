@@ -460,7 +460,8 @@ async def write_import(
         freshest(record, existing.get(record.fetched.ref), fetched_at_us) for record in records
     ]
     for record in records:
-        refuse_if_held_elsewhere(existing.get(record.fetched.ref), biz_code, record.status)
+        entry = existing.get(record.fetched.ref)
+        refuse_if_held_elsewhere(entry, biz_code, status_before(record, entry, fetched_at_us))
     new_rows: list[dict[str, Any]] = []
     for record in records:
         ref = record.fetched.ref
@@ -506,6 +507,19 @@ def freshest(record: ImportRecord, entry: LedgerEntry | None, fetched_at_us: int
     if entry is not None and entry.update_time_us >= fetched_at_us:
         return replace(record, status=entry.status)
     return record
+
+
+def status_before(
+    record: ImportRecord, entry: LedgerEntry | None, fetched_at_us: int
+) -> ReimburseStatus:
+    """The freshest status known of the invoice apart from the import's own lock: the one that
+    tells whether another bizCode holds it. An import locks only invoices it read as INIT,
+    and WeChat took its lock, so that lock says nothing of another report's hold: a row
+    another report let go (INIT) is the import's to take, one it holds (LOCK, CLOSURE) is
+    not."""
+    if entry is not None and entry.update_time_us >= fetched_at_us:
+        return entry.status
+    return record.fetched.reimburse_status
 
 
 def _values(record: ImportRecord, biz_code: str, now: int) -> dict[str, Any]:
