@@ -67,6 +67,7 @@ from fapiao_gateway.domain.status_changes import (
     Witness,
     card_drift,
     drift_entry,
+    stale,
 )
 from fapiao_gateway.ledger.codecs import from_us, to_us
 from fapiao_gateway.ledger.invoices import freshest, status_before
@@ -105,7 +106,11 @@ class FakeWeChat:
     applied); a write whose number is in `lost` is applied and its answer lost on the way
     back (the caller sees a failure that may have been applied)."""
 
-    def __init__(self, emulator: Emulator, *, batch_size: int = 50) -> None:
+    def __init__(
+        self, emulator: Emulator, *, batch_size: int = 50, clock: "FakeClock | None" = None
+    ) -> None:
+        #: When reads are sent (the world's clock, as the ledger's).
+        self.clock = clock or FakeClock()
         self.emulator = emulator
         self.batch_size = batch_size
         self.applied: list[AppliedWrite] = []
@@ -129,7 +134,7 @@ class FakeWeChat:
         )
         self._raise(reply, appid, ref)
         info = InvoiceInfo.model_validate(reply)
-        return FetchedInvoice(info.to_domain(ref.encrypt_code), reply)
+        return FetchedInvoice(info.to_domain(ref.encrypt_code), reply, self.clock())
 
     async def fetch_batches(
         self, appid: str, refs: Sequence[InvoiceRef], deadline: Deadline
@@ -149,7 +154,7 @@ class FakeWeChat:
             for item in reply["item_list"]:
                 ref = by_card[item["card_id"]]
                 found[ref] = FetchedInvoice(
-                    InvoiceInfo.model_validate(item).to_domain(ref.encrypt_code), item
+                    InvoiceInfo.model_validate(item).to_domain(ref.encrypt_code), item, self.clock()
                 )
         return found, {}
 
@@ -338,7 +343,7 @@ class FakeLedger:
         drifts: list[Drift] = []
         for ref, seen in observed.items():
             row = self.state.rows.get((account, ref))
-            if row is None or self._claimed(account, ref):
+            if row is None or self._claimed(account, ref) or stale(seen, row.update_time_us):
                 continue
             invoice = row.imported.invoice
             card_after = seen.card_status or invoice.card_status

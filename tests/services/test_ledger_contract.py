@@ -415,3 +415,32 @@ async def test_reads_do_not_move_an_invoice_an_intent_is_changing(ledger: Ledger
             records=[record(Y, INIT)],
             fetched_at_us=ledger.clock(),
         )
+
+
+async def test_a_read_sent_before_a_row_changed_is_not_followed(ledger: Ledger) -> None:
+    """A read that saw an invoice free, arriving after an import locked and stored it, must
+    not take the row back to INIT: the row changed at or after the read was sent."""
+    read_sent = ledger.clock()
+    imp = (await begin(ledger, "imp", kind=IntentKind.IMPORT)).intent
+    assert imp is not None
+    await ledger.intents.settle_import(
+        imp,
+        owner="p1",
+        biz_code="EXP-1",
+        imported_by="test",
+        records=[record(X, LOCK)],
+        fetched_at_us=ledger.clock(),
+    )
+    witness = Witness("reader", "GetInvoice")
+    assert (
+        await ledger.invoices.follow(
+            ACCOUNT, {X: Observation(INIT, None, read_sent)}, witness=witness
+        )
+        == ()
+    )
+    assert (await ledger.invoices.known(ACCOUNT, [X]))[X].status is LOCK
+    ledger.clock.advance(1)
+    later = await ledger.invoices.follow(
+        ACCOUNT, {X: Observation(INIT, None, ledger.clock())}, witness=witness
+    )
+    assert [d.ref for d in later] == [X], "a read sent after the change is followed"

@@ -11,7 +11,6 @@ import asyncio
 import random
 from dataclasses import dataclass
 
-import pytest
 from fapiao_gateway.domain.errors import GatewayError
 from fapiao_gateway.domain.invoice import InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
@@ -191,11 +190,6 @@ def test_an_unlock_whose_answer_was_lost_is_not_counted_on() -> None:
     asyncio.run(history())
 
 
-@pytest.mark.xfail(
-    reason="a stale read is followed into the ledger: InvoiceLedger.follow does not skip rows "
-    "changed since the read (found by the random histories with --hypothesis-seed=106)",
-    raises=AssertionError,
-)
 def test_a_read_from_before_an_import_locked_does_not_unlock_it_in_the_ledger() -> None:
     """Unlock U of an invoice nobody imported yet: WeChat refuses it (already INIT), and U
     re-reads the invoice (INIT) to make the ledger show the truth. Before that read reaches

@@ -67,7 +67,11 @@ class World:
 
     wechat: FakeWeChat
     state: LedgerState = field(default_factory=LedgerState)
-    clock: FakeClock = field(default_factory=FakeClock)
+
+    @property
+    def clock(self) -> FakeClock:
+        """The world's one clock: WeChat's reads and the ledger's rows are timed by it."""
+        return self.wechat.clock
 
     @classmethod
     def new(cls, *, batch_size: int = 3) -> "World":

@@ -130,3 +130,6 @@ class FetchedInvoice:
 
     invoice: Invoice
     raw: Mapping[str, Any] = field(default_factory=dict)
+    #: When the read was sent (unix microseconds, domain.context.wall_clock_us): a ledger row
+    #: changed since then may be newer than what the read saw.
+    read_at_us: int | None = None

@@ -148,14 +148,23 @@ class Observation:
 
     status: ReimburseStatus
     card_status: CardStatus | None = None
+    #: When the read was sent; the ledger does not follow a read into a row changed since
+    #: (an import may have locked the invoice after this read saw it free).
+    read_at_us: int | None = None
 
 
 def observations(fetched: Mapping[InvoiceRef, FetchedInvoice]) -> dict[InvoiceRef, Observation]:
     """What a read of these invoices reported, for the ledger to follow."""
     return {
-        ref: Observation(f.invoice.reimburse_status, f.invoice.card_status)
+        ref: Observation(f.invoice.reimburse_status, f.invoice.card_status, f.read_at_us)
         for ref, f in fetched.items()
     }
+
+
+def stale(seen: Observation, row_updated_us: int) -> bool:
+    """Whether the ledger row changed at or after the read was sent: then the read may be
+    older than the row, and the ledger must not follow it (reconciliation reads again)."""
+    return seen.read_at_us is not None and row_updated_us >= seen.read_at_us
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from fapiao_gateway.domain.status_changes import (
     Witness,
     card_drift,
     drift_entry,
+    stale,
 )
 from fapiao_gateway.domain.tax_identity import tax_identity
 from fapiao_gateway.ledger.audit import write_audit
@@ -297,7 +298,13 @@ async def follow_in(
 ) -> tuple[Drift, ...]:
     """InvoiceLedger.follow inside the caller's transaction."""
     query = select(
-        t.c.card_id, t.c.encrypt_code, t.c.biz_code, t.c.status, t.c.card_status, t.c.document
+        t.c.card_id,
+        t.c.encrypt_code,
+        t.c.biz_code,
+        t.c.status,
+        t.c.card_status,
+        t.c.document,
+        t.c.update_time_us,
     ).where(refs_condition(account, list(observed)), ~claimed_by_other(account, now))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -305,6 +312,8 @@ async def follow_in(
     for row in (await conn.execute(query)).all():
         ref = InvoiceRef(row.card_id, row.encrypt_code)
         seen = observed[ref]
+        if stale(seen, row.update_time_us):
+            continue
         card_before = _known_card(row)
         card_after = seen.card_status or card_before
         drifted = is_drift(row, seen)

@@ -2,12 +2,12 @@
 StatusWriter, by appid, returning domain values and raising domain errors."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from fapiao_gateway.domain.context import Deadline
+from fapiao_gateway.domain.context import Deadline, wall_clock_us
 from fapiao_gateway.domain.errors import GatewayError
 from fapiao_gateway.domain.invoice import FetchedInvoice, InvoiceRef
 from fapiao_gateway.domain.status import ReimburseStatus
@@ -67,7 +67,9 @@ class WeChatInvoices:
         *,
         batch_size: int = 50,
         parallel: int = 4,
+        clock: Callable[[], int] = wall_clock_us,
     ) -> None:
+        self._clock = clock
         self._accounts = accounts
         self._tokens = tokens
         self._batch_size = batch_size
@@ -81,11 +83,12 @@ class WeChatInvoices:
         """One invoice with its JSON, or NOT_FOUND / UNAVAILABLE / ... as the errcode says."""
         with wechat_call(appid, Api.GET_INVOICE_INFO, ref):
             account = self._accounts.credentials(appid)
+            sent = self._clock()
             payload = await self._tokens.call(
                 account, Api.GET_INVOICE_INFO, deadline=deadline, body=_ref_json(ref)
             )
             info = parse_reply(InvoiceInfo, payload, account, Api.GET_INVOICE_INFO)
-            return FetchedInvoice(info.to_domain(ref.encrypt_code), _invoice_json(payload))
+            return FetchedInvoice(info.to_domain(ref.encrypt_code), _invoice_json(payload), sent)
 
     async def fetch_batches(
         self, appid: str, refs: Sequence[InvoiceRef], deadline: Deadline
@@ -106,6 +109,7 @@ class WeChatInvoices:
         async def one(batch: list[InvoiceRef]) -> dict[InvoiceRef, FetchedInvoice]:
             with wechat_call(appid, api):
                 async with limit:
+                    sent = self._clock()
                     payload = await self._tokens.call(
                         account,
                         api,
@@ -119,7 +123,7 @@ class WeChatInvoices:
                     info = parse_reply(InvoiceInfo, item, account, api)
                     ref = by_card.get(info.card_id)
                     if ref is not None:
-                        found[ref] = FetchedInvoice(info.to_domain(ref.encrypt_code), item)
+                        found[ref] = FetchedInvoice(info.to_domain(ref.encrypt_code), item, sent)
                 return found
 
         batches = card_id_unique_batches(refs, self._batch_size)
