@@ -3,43 +3,21 @@ imports and searches, concurrent imports, and nothing refused. Without it, a gat
 that refused the benchmark's imports (issue 17's duplicate guard did) went unnoticed until
 the next run. No figure is asserted: speed is the bench's. Needs no nginx or h2load."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.tooling.bench_runs import run_bench
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_tiny_run_imports_searches_and_reports_no_failures(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.ledger_search",
-            "--backend",
-            "sqlite",
-            "--rows",
-            "2000",
-            "--queries",
-            "2",
-            "--imports",
-            "3",
-            "--seconds",
-            "1",
-            "--in-flight",
-            "2",
-            "--keep",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = run_bench(
+        "bench.ledger_search",
+        *("--backend", "sqlite", "--rows", "2000", "--queries", "2", "--imports", "3"),
+        *("--seconds", "1", "--in-flight", "2"),
+        workdir=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = [line for line in result.stdout.splitlines() if line.startswith("| sqlite |")]

@@ -1,16 +1,13 @@
 """The benchmark harness works: a one-second run of every target, and its check of gRPC
 failures that h2load counts as HTTP successes. No figure is asserted: speed is the bench's."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bench import canned, gateway, gateway_process, h2load, ledger_seed, report, tools
 from bench.upstream import nginx_upstream
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.tooling.bench_runs import run_bench
 
 pytestmark = [
     pytest.mark.slow,
@@ -22,31 +19,11 @@ pytestmark = [
 
 
 def test_one_round_of_every_target_reports_calls_and_no_failures(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.gateway",
-            "--scenario",
-            "GetInvoice",
-            "--concurrency",
-            "2",
-            "--rounds",
-            "1",
-            "--seconds",
-            "1",
-            "--warmup",
-            "0",
-            "--workers",
-            "0",
-            "--keep",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = run_bench(
+        "bench.gateway",
+        *("--scenario", "GetInvoice", "--concurrency", "2", "--rounds", "1"),
+        *("--seconds", "1", "--warmup", "0", "--workers", "0"),
+        workdir=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| GetInvoice | 2 |")]
